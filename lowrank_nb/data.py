@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['SEARCH_ROOTS', 'FMNIST_DEBIAN_DIR', 'DECODE_CALLS', 'CIFAR10_CLASSES', 'FMNIST_FILES', 'IMAGENET_MEAN',
            'IMAGENET_STD', 'cache_dir', 'default_data_roots', 'data_roots', 'DataNotFoundError', 'ImageData',
-           'channel_stats', 'decode_image_tree', 'atomic_torch_save', 'cached_decode', 'find_cifar10',
-           'find_fashion_mnist', 'crop_flip', 'TensorLoader', 'cifar10_loaders', 'fashion_mnist_loaders',
-           'image_folder_loader']
+           'channel_stats', 'decode_image_tree', 'atomic_write', 'atomic_torch_save', 'atomic_write_text',
+           'cached_decode', 'find_cifar10', 'find_fashion_mnist', 'crop_flip', 'TensorLoader', 'cifar10_loaders',
+           'fashion_mnist_loaders', 'image_folder_loader']
 
-# %% ../nbs/05_data.ipynb #9ced86ed
+# %% ../nbs/05_data.ipynb #2ca57229
 import os, io, gzip, math, hashlib, tarfile, tempfile, warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import torchvision
 from PIL import Image
 
-# %% ../nbs/05_data.ipynb #50fb5a85
+# %% ../nbs/05_data.ipynb #87f3322e
 SEARCH_ROOTS: list | None = None  # set to a list of folders to replace `default_data_roots()` (the tests do)
 FMNIST_DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')  # where `apt-get install dataset-fashion-mnist` puts the data
 
@@ -44,14 +44,14 @@ def data_roots(root=None) -> list:
         if p not in seen: seen.add(p); out.append(p)
     return out
 
-# %% ../nbs/05_data.ipynb #3e26fc3b
+# %% ../nbs/05_data.ipynb #6649f4ab
 class DataNotFoundError(FileNotFoundError):
     "A data set was found nowhere; the message lists every place tried and how to provide the data."
     def __init__(self, name: str, tried: list, how: str):
         self.tried = list(tried)
         super().__init__(f"{name} not found. Tried:\n" + ''.join(f"  - {t}\n" for t in tried) + how)
 
-# %% ../nbs/05_data.ipynb #eeac6b20
+# %% ../nbs/05_data.ipynb #4216ffdc
 @dataclass(repr=False)
 class ImageData:
     "A decoded image-classification data set: uint8 images N×C×H×W, int64 labels, class names, train-set per-channel mean/std in [0,1] units."
@@ -81,7 +81,7 @@ def channel_stats(x: torch.Tensor, chunk: int = 1024) -> tuple:
     std = (s2 / n - mean**2).clamp_min(0).sqrt()
     return tuple(mean.tolist()), tuple(std.tolist())
 
-# %% ../nbs/05_data.ipynb #3323d0f5
+# %% ../nbs/05_data.ipynb #b2f327a0
 _IMG_EXT = ('.jpg', '.jpeg', '.png')
 DECODE_CALLS = 0  # number of full decodes of an image tree done in this process (the cache test counts them)
 
@@ -139,7 +139,7 @@ def decode_image_tree(source) -> dict:
         out[f'{split}_y'] = torch.tensor([classes.index(c) for c, _, _ in its], dtype=torch.int64)
     return out
 
-# %% ../nbs/05_data.ipynb #c37efa0f
+# %% ../nbs/05_data.ipynb #3d2fa66f
 def _source_key(path: Path) -> str:
     p = Path(path).resolve()
     if p.is_file():
@@ -152,16 +152,28 @@ def _source_key(path: Path) -> str:
         sig = f"{p}|dir|{n}|{size}|{newest}"
     return hashlib.sha1(sig.encode()).hexdigest()[:16]
 
-def atomic_torch_save(obj, path) -> Path:
-    "`torch.save` `obj` to `path` atomically: write a temp file in the same folder, then `os.replace` it."
+def atomic_write(path, write) -> Path:
+    """Write a file all at once or not at all: `write(f)` fills a temporary binary file in the same folder, which is
+    flushed to disk and renamed over `path`; on any failure the temporary file is removed and `path` is untouched.
+    Every file the library writes for people to rely on goes through here."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp'); os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        torch.save(obj, tmp); os.replace(tmp, path)
+        with os.fdopen(fd, 'wb') as f:
+            write(f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
         raise
     return path
+
+def atomic_torch_save(obj, path) -> Path:
+    "`torch.save` `obj` to `path` atomically (see `atomic_write`)."
+    return atomic_write(path, lambda f: torch.save(obj, f))
+
+def atomic_write_text(path, text: str) -> Path:
+    "Write `text` (UTF-8) to `path` atomically (see `atomic_write`)."
+    return atomic_write(path, lambda f: f.write(text.encode('utf-8')))
 
 def cached_decode(source, name: str = 'images') -> dict:
     "`decode_image_tree(source)` plus train-set mean/std, computed once and then loaded from `cache_dir()/decoded/`."
@@ -176,7 +188,7 @@ def cached_decode(source, name: str = 'images') -> dict:
     except OSError as e: warnings.warn(f"could not write the cache {f}: {e}")
     return d
 
-# %% ../nbs/05_data.ipynb #e80f6005
+# %% ../nbs/05_data.ipynb #c41efdd5
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 
 def _from_dict(d: dict, name: str) -> ImageData:
@@ -226,7 +238,7 @@ def find_cifar10(root=None, download: bool = False) -> ImageData:
     raise DataNotFoundError('CIFAR-10', tried, _HOW + " A JPEG copy is an ImageFolder tree train/<class>/*.jpg, test/<class>/*.jpg, "
                             "as a folder or a .tar.gz (like shared/data/cifar10-jpeg.tar.gz).")
 
-# %% ../nbs/05_data.ipynb #35e840d2
+# %% ../nbs/05_data.ipynb #e8b7847b
 FMNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
 def _unpack_fmnist(src: Path) -> Path:
@@ -266,7 +278,7 @@ def find_fashion_mnist(root=None, download: bool = False) -> ImageData:
     raise DataNotFoundError('Fashion-MNIST', tried, _HOW + " On Debian/Ubuntu: apt-get install dataset-fashion-mnist "
                             f"(installs {FMNIST_DEBIAN_DIR}).")
 
-# %% ../nbs/05_data.ipynb #55b9abd8
+# %% ../nbs/05_data.ipynb #4d2a6312
 def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, pad: int = 4) -> torch.Tensor:
     "Crop each image of `x` (B×C×H×W) out of its `pad`-zero-padded copy at `offsets` (B×2: row, col in [0, 2·pad]) and mirror it left-right where `flip`; one vectorized gather."
     B, C, H, W = x.shape
@@ -280,7 +292,7 @@ def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, pad: i
     c = torch.arange(C, device=dev)[None, :, None, None]
     return xp[b, c, rows[:, None, :, None], cols[:, None, None, :]]
 
-# %% ../nbs/05_data.ipynb #788ca416
+# %% ../nbs/05_data.ipynb #468e6434
 def _mix_seed(*xs) -> int:
     return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:8], 'little') & (2**63 - 1)
 
@@ -334,7 +346,7 @@ class TensorLoader:
         return (f"TensorLoader({self.dataset_size} samples {tuple(self.x.shape[1:])} on {self.device}, batch_size={self.batch_size}, "
                 f"{len(self)} batches, shuffle={self.shuffle}, augment={self.augment}, rank {self.rank}/{self.world_size})")
 
-# %% ../nbs/05_data.ipynb #eaa5c81a
+# %% ../nbs/05_data.ipynb #9a480a7e
 from fastcore.basics import patch
 
 @patch
@@ -364,7 +376,7 @@ def __iter__(self: TensorLoader):
         if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
         yield xb, self.y.index_select(0, bi)
 
-# %% ../nbs/05_data.ipynb #6b95aa23
+# %% ../nbs/05_data.ipynb #5d2e59de
 _TRAIN_ONLY = ('drop_last', 'pad', 'shuffle', 'augment')
 
 def _loaders(data: ImageData, batch_size, device, seed, augment, test_batch_size, kw):
@@ -386,7 +398,7 @@ def fashion_mnist_loaders(batch_size: int = 128, device='cpu', root=None, seed: 
     "(train, test) `TensorLoader`s for Fashion-MNIST (found by `find_fashion_mnist`): train shuffled, no augmentation, both normalized."
     return _loaders(find_fashion_mnist(root, download), batch_size, device, seed, False, test_batch_size, kw)
 
-# %% ../nbs/05_data.ipynb #557a1649
+# %% ../nbs/05_data.ipynb #39161e0e
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def image_folder_loader(path, batch_size: int = 64, train: bool = False, size: int = 224, resize: int = 256,
