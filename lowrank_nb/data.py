@@ -9,8 +9,8 @@ __all__ = ['SEARCH_ROOTS', 'FMNIST_DEBIAN_DIR', 'DECODE_CALLS', 'CIFAR10_CLASSES
            'cached_decode', 'find_cifar10', 'find_fashion_mnist', 'crop_flip', 'TensorLoader', 'cifar10_loaders',
            'fashion_mnist_loaders', 'image_folder_loader']
 
-# %% ../nbs/05_data.ipynb #2ca57229
-import os, io, gzip, math, hashlib, tarfile, tempfile, warnings
+# %% ../nbs/05_data.ipynb #bc983254
+import os, io, gzip, math, shutil, hashlib, tarfile, tempfile, warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 import numpy as np
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import torchvision
 from PIL import Image
 
-# %% ../nbs/05_data.ipynb #87f3322e
+# %% ../nbs/05_data.ipynb #e161a24d
 SEARCH_ROOTS: list | None = None  # set to a list of folders to replace `default_data_roots()` (the tests do)
 FMNIST_DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')  # where `apt-get install dataset-fashion-mnist` puts the data
 
@@ -44,14 +44,14 @@ def data_roots(root=None) -> list:
         if p not in seen: seen.add(p); out.append(p)
     return out
 
-# %% ../nbs/05_data.ipynb #6649f4ab
+# %% ../nbs/05_data.ipynb #15b13ffe
 class DataNotFoundError(FileNotFoundError):
     "A data set was found nowhere; the message lists every place tried and how to provide the data."
     def __init__(self, name: str, tried: list, how: str):
         self.tried = list(tried)
         super().__init__(f"{name} not found. Tried:\n" + ''.join(f"  - {t}\n" for t in tried) + how)
 
-# %% ../nbs/05_data.ipynb #4216ffdc
+# %% ../nbs/05_data.ipynb #9dddb504
 @dataclass(repr=False)
 class ImageData:
     "A decoded image-classification data set: uint8 images N×C×H×W, int64 labels, class names, train-set per-channel mean/std in [0,1] units."
@@ -81,7 +81,7 @@ def channel_stats(x: torch.Tensor, chunk: int = 1024) -> tuple:
     std = (s2 / n - mean**2).clamp_min(0).sqrt()
     return tuple(mean.tolist()), tuple(std.tolist())
 
-# %% ../nbs/05_data.ipynb #b2f327a0
+# %% ../nbs/05_data.ipynb #39ae1a99
 _IMG_EXT = ('.jpg', '.jpeg', '.png')
 DECODE_CALLS = 0  # number of full decodes of an image tree done in this process (the cache test counts them)
 
@@ -139,7 +139,7 @@ def decode_image_tree(source) -> dict:
         out[f'{split}_y'] = torch.tensor([classes.index(c) for c, _, _ in its], dtype=torch.int64)
     return out
 
-# %% ../nbs/05_data.ipynb #3d2fa66f
+# %% ../nbs/05_data.ipynb #617ff7ed
 def _source_key(path: Path) -> str:
     p = Path(path).resolve()
     if p.is_file():
@@ -188,7 +188,7 @@ def cached_decode(source, name: str = 'images') -> dict:
     except OSError as e: warnings.warn(f"could not write the cache {f}: {e}")
     return d
 
-# %% ../nbs/05_data.ipynb #c41efdd5
+# %% ../nbs/05_data.ipynb #e2454f00
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 
 def _from_dict(d: dict, name: str) -> ImageData:
@@ -217,6 +217,13 @@ def _cifar_tars(r: Path) -> list:
 _HOW = ("Provide the data by one of: pass root=<folder>; set the env var LOWRANK_NB_DATA=<folder>; put it in ./data, "
         "~/.cache/lowrank_nb or a shared/data folder above the current one; or call with download=True (needs internet).")
 
+def _try_download(cls, root, name: str, tried: list):
+    "Let torchvision download `cls` into `root` (or the cache); `None` (and a note in `tried`) when that fails."
+    dl = Path(root) if root is not None else cache_dir()
+    tried.append(f"torchvision download into {dl}")
+    try: return _tv_data(cls, dl, name, download=True)
+    except Exception as e: tried[-1] += f": failed ({type(e).__name__}: {e})"
+
 def find_cifar10(root=None, download: bool = False) -> ImageData:
     "CIFAR-10 as uint8 tensors from wherever it is: torchvision files, a torchvision download, or a local JPEG tree / tar.gz of one (decoded once, cached)."
     roots, tried = data_roots(root), []
@@ -225,11 +232,7 @@ def find_cifar10(root=None, download: bool = False) -> ImageData:
         if (r/'cifar-10-batches-py').is_dir():
             try: return _tv_data(torchvision.datasets.CIFAR10, r, 'cifar10')
             except Exception as e: tried[-1] += f": unusable ({type(e).__name__}: {e})"
-    if download:
-        dl = Path(root) if root is not None else cache_dir()
-        tried.append(f"torchvision download into {dl}")
-        try: return _tv_data(torchvision.datasets.CIFAR10, dl, 'cifar10', download=True)
-        except Exception as e: tried[-1] += f": failed ({type(e).__name__}: {e})"
+    if download and (d := _try_download(torchvision.datasets.CIFAR10, root, 'cifar10', tried)): return d
     for r in roots:
         itself = root is not None and r == roots[0]
         for d in _tree_dirs(r, itself): return _from_dict(cached_decode(d, 'cifar10'), 'cifar10')
@@ -238,7 +241,7 @@ def find_cifar10(root=None, download: bool = False) -> ImageData:
     raise DataNotFoundError('CIFAR-10', tried, _HOW + " A JPEG copy is an ImageFolder tree train/<class>/*.jpg, test/<class>/*.jpg, "
                             "as a folder or a .tar.gz (like shared/data/cifar10-jpeg.tar.gz).")
 
-# %% ../nbs/05_data.ipynb #e8b7847b
+# %% ../nbs/05_data.ipynb #1104eb6c
 FMNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
 def _unpack_fmnist(src: Path) -> Path:
@@ -246,14 +249,7 @@ def _unpack_fmnist(src: Path) -> Path:
     raw = cache_dir()/'FashionMNIST'/'raw'; raw.mkdir(parents=True, exist_ok=True)
     for f in FMNIST_FILES:
         if (raw/f).exists(): continue
-        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f + '.', suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as out, gzip.open(src/(f + '.gz')) as inp:
-                while chunk := inp.read(1 << 20): out.write(chunk)
-            os.replace(tmp, raw/f)
-        except BaseException:
-            if os.path.exists(tmp): os.unlink(tmp)
-            raise
+        with gzip.open(src/(f + '.gz')) as inp: atomic_write(raw/f, lambda out: shutil.copyfileobj(inp, out, 1 << 20))
     return cache_dir()
 
 def find_fashion_mnist(root=None, download: bool = False) -> ImageData:
@@ -266,11 +262,7 @@ def find_fashion_mnist(root=None, download: bool = False) -> ImageData:
         if has(r/'FashionMNIST'/'raw'):
             try: return load(r)
             except Exception as e: tried[-1] += f": unusable ({type(e).__name__}: {e})"
-    if download:
-        dl = Path(root) if root is not None else cache_dir()
-        tried.append(f"torchvision download into {dl}")
-        try: return _tv_data(torchvision.datasets.FashionMNIST, dl, 'fashion_mnist', download=True)
-        except Exception as e: tried[-1] += f": failed ({type(e).__name__}: {e})"
+    if download and (d := _try_download(torchvision.datasets.FashionMNIST, root, 'fashion_mnist', tried)): return d
     for d in [p for r in roots for p in (r/'FashionMNIST'/'raw', r/'fashion-mnist')] + [Path(FMNIST_DEBIAN_DIR)]:
         tried.append(f"{d} (gzipped idx files {FMNIST_FILES[0]}.gz, ...)")
         if has(d, '.gz'):
@@ -278,7 +270,7 @@ def find_fashion_mnist(root=None, download: bool = False) -> ImageData:
     raise DataNotFoundError('Fashion-MNIST', tried, _HOW + " On Debian/Ubuntu: apt-get install dataset-fashion-mnist "
                             f"(installs {FMNIST_DEBIAN_DIR}).")
 
-# %% ../nbs/05_data.ipynb #4d2a6312
+# %% ../nbs/05_data.ipynb #5f1ae872
 def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, pad: int = 4) -> torch.Tensor:
     "Crop each image of `x` (B×C×H×W) out of its `pad`-zero-padded copy at `offsets` (B×2: row, col in [0, 2·pad]) and mirror it left-right where `flip`; one vectorized gather."
     B, C, H, W = x.shape
@@ -292,7 +284,7 @@ def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, pad: i
     c = torch.arange(C, device=dev)[None, :, None, None]
     return xp[b, c, rows[:, None, :, None], cols[:, None, None, :]]
 
-# %% ../nbs/05_data.ipynb #468e6434
+# %% ../nbs/05_data.ipynb #6e2599bf
 def _mix_seed(*xs) -> int:
     return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:8], 'little') & (2**63 - 1)
 
@@ -346,7 +338,7 @@ class TensorLoader:
         return (f"TensorLoader({self.dataset_size} samples {tuple(self.x.shape[1:])} on {self.device}, batch_size={self.batch_size}, "
                 f"{len(self)} batches, shuffle={self.shuffle}, augment={self.augment}, rank {self.rank}/{self.world_size})")
 
-# %% ../nbs/05_data.ipynb #9a480a7e
+# %% ../nbs/05_data.ipynb #f5c9ef83
 from fastcore.basics import patch
 
 @patch
@@ -376,7 +368,7 @@ def __iter__(self: TensorLoader):
         if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
         yield xb, self.y.index_select(0, bi)
 
-# %% ../nbs/05_data.ipynb #5d2e59de
+# %% ../nbs/05_data.ipynb #2b4ffb76
 _TRAIN_ONLY = ('drop_last', 'pad', 'shuffle', 'augment')
 
 def _loaders(data: ImageData, batch_size, device, seed, augment, test_batch_size, kw):
@@ -398,7 +390,7 @@ def fashion_mnist_loaders(batch_size: int = 128, device='cpu', root=None, seed: 
     "(train, test) `TensorLoader`s for Fashion-MNIST (found by `find_fashion_mnist`): train shuffled, no augmentation, both normalized."
     return _loaders(find_fashion_mnist(root, download), batch_size, device, seed, False, test_batch_size, kw)
 
-# %% ../nbs/05_data.ipynb #39161e0e
+# %% ../nbs/05_data.ipynb #fcb11b3e
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def image_folder_loader(path, batch_size: int = 64, train: bool = False, size: int = 224, resize: int = 256,
