@@ -120,7 +120,7 @@ if __name__ == '__main__':
     ap.add_argument('--methods', default='alds,svd')
     ap.add_argument('--keeps', default='0.5,0.25')
     ap.add_argument('--batches', default=None, help='default: 1,32 on the CPU, 1,256 on a GPU')
-    ap.add_argument('--multiple', type=int, default=None, help='rank multiple of the rounded variants (default: 8 on the CPU, 16 on a GPU)')
+    ap.add_argument('--multiple', type=int, default=None, help='rank multiple of the rounded variants (default: lowrank_nb.latency.default_multiple of the device)')
     ap.add_argument('--max-k', type=int, default=None, help='cap on the group count (speeds up compressing VGG16 on a CPU)')
     ap.add_argument('--repeats', type=int, default=7)
     ap.add_argument('--alds-variants', default='m1,m,k1', help='alds variants: m1 (ranks free), m (ranks multiples), k1 (k = 1, multiples)')
