@@ -9,9 +9,9 @@ __all__ = ['SEARCH_ROOTS', 'FMNIST_DEBIAN_DIR', 'DECODE_CALLS', 'CIFAR10_CLASSES
            'cached_decode', 'find_cifar10', 'find_fashion_mnist', 'crop_flip', 'TensorLoader', 'cifar10_loaders',
            'fashion_mnist_loaders', 'image_folder_loader']
 
-# %% ../nbs/05_data.ipynb #d9a8c218
+# %% ../nbs/05_data.ipynb #d8e9e8d4
 import os, io, gzip, math, shutil, hashlib, tarfile, tempfile, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import torchvision
 from PIL import Image
 
-# %% ../nbs/05_data.ipynb #2a4f44e0
+# %% ../nbs/05_data.ipynb #92f4da7f
 SEARCH_ROOTS: list | None = None  # set to a list of folders to replace `default_data_roots()` (the tests do)
 FMNIST_DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')  # where `apt-get install dataset-fashion-mnist` puts the data
 
@@ -44,14 +44,14 @@ def data_roots(root=None) -> list:
         if p not in seen: seen.add(p); out.append(p)
     return out
 
-# %% ../nbs/05_data.ipynb #a5c867e6
+# %% ../nbs/05_data.ipynb #7950eb39
 class DataNotFoundError(FileNotFoundError):
     "A data set was found nowhere; the message lists every place tried and how to provide the data."
     def __init__(self, name: str, tried: list, how: str):
         self.tried = list(tried)
         super().__init__(f"{name} not found. Tried:\n" + ''.join(f"  - {t}\n" for t in tried) + how)
 
-# %% ../nbs/05_data.ipynb #055e87db
+# %% ../nbs/05_data.ipynb #68aae937
 @dataclass(repr=False)
 class ImageData:
     "A decoded image-classification data set: uint8 images N×C×H×W, int64 labels, class names, train-set per-channel mean/std in [0,1] units."
@@ -81,7 +81,7 @@ def channel_stats(x: torch.Tensor, chunk: int = 1024) -> tuple:
     std = (s2 / n - mean**2).clamp_min(0).sqrt()
     return tuple(mean.tolist()), tuple(std.tolist())
 
-# %% ../nbs/05_data.ipynb #ecca972f
+# %% ../nbs/05_data.ipynb #5d4b5841
 _IMG_EXT = ('.jpg', '.jpeg', '.png')
 DECODE_CALLS = 0  # number of full decodes of an image tree done in this process (the cache test counts them)
 
@@ -139,7 +139,7 @@ def decode_image_tree(source) -> dict:
         out[f'{split}_y'] = torch.tensor([classes.index(c) for c, _, _ in its], dtype=torch.int64)
     return out
 
-# %% ../nbs/05_data.ipynb #0e3f5621
+# %% ../nbs/05_data.ipynb #5ce3337d
 def _source_key(path: Path) -> str:
     p = Path(path).resolve()
     if p.is_file():
@@ -188,7 +188,7 @@ def cached_decode(source, name: str = 'images') -> dict:
     except OSError as e: warnings.warn(f"could not write the cache {f}: {e}")
     return d
 
-# %% ../nbs/05_data.ipynb #4bd3df51
+# %% ../nbs/05_data.ipynb #a0aed11b
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 
 def _from_dict(d: dict, name: str) -> ImageData:
@@ -241,7 +241,7 @@ def find_cifar10(root=None, download: bool = False) -> ImageData:
     raise DataNotFoundError('CIFAR-10', tried, _HOW + " A JPEG copy is an ImageFolder tree train/<class>/*.jpg, test/<class>/*.jpg, "
                             "as a folder or a .tar.gz (like shared/data/cifar10-jpeg.tar.gz).")
 
-# %% ../nbs/05_data.ipynb #5c5aca71
+# %% ../nbs/05_data.ipynb #d6e1844e
 FMNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
 def _unpack_fmnist(src: Path) -> Path:
@@ -270,7 +270,7 @@ def find_fashion_mnist(root=None, download: bool = False) -> ImageData:
     raise DataNotFoundError('Fashion-MNIST', tried, _HOW + " On Debian/Ubuntu: apt-get install dataset-fashion-mnist "
                             f"(installs {FMNIST_DEBIAN_DIR}).")
 
-# %% ../nbs/05_data.ipynb #52930c3c
+# %% ../nbs/05_data.ipynb #cc692034
 def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, pad: int = 4) -> torch.Tensor:
     "Crop each image of `x` (B×C×H×W) out of its `pad`-zero-padded copy at `offsets` (B×2: row, col in [0, 2·pad]) and mirror it left-right where `flip`; one vectorized gather."
     B, C, H, W = x.shape
@@ -284,7 +284,7 @@ def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, pad: i
     c = torch.arange(C, device=dev)[None, :, None, None]
     return xp[b, c, rows[:, None, :, None], cols[:, None, None, :]]
 
-# %% ../nbs/05_data.ipynb #7083557d
+# %% ../nbs/05_data.ipynb #b5600a31
 def _mix_seed(*xs) -> int:
     return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:8], 'little') & (2**63 - 1)
 
@@ -338,7 +338,7 @@ class TensorLoader:
         return (f"TensorLoader({self.dataset_size} samples {tuple(self.x.shape[1:])} on {self.device}, batch_size={self.batch_size}, "
                 f"{len(self)} batches, shuffle={self.shuffle}, augment={self.augment}, rank {self.rank}/{self.world_size})")
 
-# %% ../nbs/05_data.ipynb #d58c437b
+# %% ../nbs/05_data.ipynb #154d8c1e
 from fastcore.basics import patch
 
 @patch
@@ -368,7 +368,7 @@ def __iter__(self: TensorLoader):
         if self.channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
         yield xb, self.y.index_select(0, bi)
 
-# %% ../nbs/05_data.ipynb #d9a463a8
+# %% ../nbs/05_data.ipynb #08d905af
 _TRAIN_ONLY = ('drop_last', 'pad', 'shuffle', 'augment')
 
 def _loaders(data: ImageData, batch_size, device, seed, augment, test_batch_size, kw):
@@ -390,7 +390,7 @@ def fashion_mnist_loaders(batch_size: int = 128, device='cpu', root=None, seed: 
     "(train, test) `TensorLoader`s for Fashion-MNIST (found by `find_fashion_mnist`): train shuffled, no augmentation, both normalized."
     return _loaders(find_fashion_mnist(root, download), batch_size, device, seed, False, test_batch_size, kw)
 
-# %% ../nbs/05_data.ipynb #4307811b
+# %% ../nbs/05_data.ipynb #30ee8e9c
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def image_folder_loader(path, batch_size: int = 64, train: bool = False, size: int = 224, resize: int = 256,

@@ -7,14 +7,13 @@ __all__ = ['VGG16_CFG', 'MODELS', 'init_weights', 'ShortcutA', 'BasicBlock', 'Ci
            'VGG', 'vgg16_bn_cifar', 'WideBasic', 'WideResNet', 'wrn16_8', 'FMNISTNet', 'fmnist_net', 'register_model',
            'list_models', 'get_model']
 
-# %% ../nbs/06_models.ipynb #8531bfa3
-import math
+# %% ../nbs/06_models.ipynb #64110dd8
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-# %% ../nbs/06_models.ipynb #e9ffe697
+# %% ../nbs/06_models.ipynb #7a2c8c6c
 def init_weights(model: nn.Module) -> nn.Module:
     "He (Kaiming) normal init for conv (fan_out) and linear (fan_in) weights, zero biases, BatchNorm to (1, 0); in place, returns `model`."
     for m in model.modules():
@@ -30,7 +29,7 @@ def init_weights(model: nn.Module) -> nn.Module:
 
 from .compress import count_params   # one parameter counter for the whole library (shared parameters once)
 
-# %% ../nbs/06_models.ipynb #4f7ac7a1
+# %% ../nbs/06_models.ipynb #9e75f7af
 class ShortcutA(nn.Module):
     "Parameter-free 'option A' shortcut: subsample by `stride`, zero-pad `extra` channels (half before, half after)."
     def __init__(self, extra: int, stride: int = 2):
@@ -85,7 +84,7 @@ def resnet110(num_classes: int = 10) -> CifarResNet:
     "ResNet-110 for CIFAR, option-A shortcuts (1,727,962 parameters with 10 classes)."
     return CifarResNet(110, num_classes)
 
-# %% ../nbs/06_models.ipynb #31857a7c
+# %% ../nbs/06_models.ipynb #520499c9
 VGG16_CFG = (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M')
 
 class VGG(nn.Module):
@@ -106,7 +105,7 @@ def vgg16_bn_cifar(num_classes: int = 10) -> VGG:
     "VGG16 with BatchNorm for CIFAR (15.0M parameters)."
     return VGG(VGG16_CFG, num_classes)
 
-# %% ../nbs/06_models.ipynb #6c747df9
+# %% ../nbs/06_models.ipynb #022c32a1
 class WideBasic(nn.Module):
     "Pre-activation wide block: BN-ReLU-conv3×3-BN-ReLU-dropout-conv3×3, 1×1 conv shortcut where the shape changes."
     def __init__(self, in_planes: int, planes: int, stride: int = 1, dropout: float = 0.0):
@@ -144,7 +143,7 @@ def wrn16_8(num_classes: int = 10, dropout: float = 0.0) -> WideResNet:
     "Wide ResNet 16-8 for CIFAR (11.0M parameters)."
     return WideResNet(16, 8, num_classes, dropout)
 
-# %% ../nbs/06_models.ipynb #43033fef
+# %% ../nbs/06_models.ipynb #446a2197
 class FMNISTNet(nn.Module):
     "Small CNN for 1×28×28 images: conv 1→32, pool, conv 32→64, pool, conv 64→128 (each conv-BN-ReLU), Linear(6272, 256)-BN-ReLU-Linear(256, n)."
     def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 32, hidden: int = 256):
@@ -162,7 +161,7 @@ def fmnist_net(num_classes: int = 10, width: int = 32) -> FMNISTNet:
     "The small Fashion-MNIST CNN (1.7M parameters at the default `width=32`; `width=16` costs about a third of the compute)."
     return FMNISTNet(num_classes, width=width)
 
-# %% ../nbs/06_models.ipynb #e0995e19
+# %% ../nbs/06_models.ipynb #22627713
 MODELS = {}
 
 def register_model(name: str):
