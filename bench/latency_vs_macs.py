@@ -16,7 +16,7 @@ import argparse, copy, json, os, platform, sys, time
 import torch, torchvision
 from lowrank_nb.compress import compress
 from lowrank_nb.models import resnet20
-from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple
+from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple, fold_batchnorm
 
 MODELS = {'resnet20': (lambda: resnet20(), 32), 'resnet18': (lambda: torchvision.models.resnet18(), 224),
           'vgg16': (lambda: torchvision.models.vgg16_bn(), 224)}
@@ -52,7 +52,10 @@ def main(a):
                              latency_steps=plan.latency_steps, factored=[(l.k, l.j) for l in plan.factored]))
             print(f'# {name}: MACs {plan.keep_macs:.4f} objective {objective(plan):.4f} steps {plan.latency_steps} '
                   f'({time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.2f})', file=sys.stderr, flush=True)
-    t = time_calls({'original': lambda: orig(x), **{n: (lambda m=m: m(x)) for n, m in models.items()}}, a.device,
+    run_orig = orig
+    if a.fold_bn:                  # deployed form: BatchNorm folded into the convs, original and compressed alike
+        run_orig, models = fold_batchnorm(orig), {n: fold_batchnorm(m) for n, m in models.items()}
+    t = time_calls({'original': lambda: run_orig(x), **{n: (lambda m=m: m(x)) for n, m in models.items()}}, a.device,
                    warmup=2, repeats=a.repeats, inner=10 if cuda else 1, stat='min')
     for r in rows: r['latency_ratio'] = round(t[r['name']] / t['original'], 4)
     mac = [r for r in rows if r['budget'] == 'flops']
@@ -64,7 +67,7 @@ def main(a):
                         latency_budget_objective=None if e is None else round(e, 4),
                         ratio=None if e is None else round(e / r['objective'], 4)))
     doc = dict(command=' '.join(sys.argv), model=a.model, batch=a.batch, device=device_key(a.device), dtype=str(dtype)[6:],
-               channels_last=fmt == torch.channels_last, threads=torch.get_num_threads(), multiple=multiple, ks=ks,
+               channels_last=fmt == torch.channels_last, fold_bn=a.fold_bn, threads=torch.get_num_threads(), multiple=multiple, ks=ks,
                torch=torch.__version__, original_s=t['original'], rows=rows, same_latency=cmp, load_end=os.getloadavg()[0])
     if a.plot:
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
@@ -73,7 +76,7 @@ def main(a):
             rs = sorted(rs, key=lambda r: r['latency_ratio'])
             ax.plot([r['latency_ratio'] for r in rs], [r['objective'] for r in rs], st, label=lab)
         ax.set_xlabel('measured latency / original'); ax.set_ylabel('max layer error (objective)')
-        ax.set_title(f'{a.model}, batch {a.batch}, {doc["device"][:40]}', fontsize=8); ax.legend(); fig.tight_layout()
+        ax.set_title(f'{a.model}, batch {a.batch}{", BN folded" if a.fold_bn else ""}, {doc["device"][:40]}', fontsize=8); ax.legend(); fig.tight_layout()
         fig.savefig(a.plot, dpi=110)
     return doc
 
@@ -89,6 +92,7 @@ if __name__ == '__main__':
     ap.add_argument('--repeats', type=int, default=9)
     ap.add_argument('--threads', type=int, default=None)
     ap.add_argument('--nchw', action='store_true', help='CPU: run NCHW instead of channels-last')
+    ap.add_argument('--fold-bn', action='store_true', help='time the deployed form: BatchNorm folded into the convs (lowrank_nb.latency.fold_batchnorm), original and compressed alike')
     ap.add_argument('--no-cache', action='store_true', help='do not read or write the on-disk latency cache')
     ap.add_argument('--plot', default=None, help='save the error-vs-latency curves to this image')
     ap.add_argument('--out', default=None)
