@@ -23,7 +23,7 @@ paper)   # issue 3: the paper's ResNet-20 protocol as one command within 8 minut
     cp /tmp/paper/result.json "$OUT/paper_result.json"
     ;;
 latency) # issue 6: end-to-end latency on the GPU (bf16, channels-last, CUDA events), and error against latency
-    timeout 150 python bench/latency.py --device cuda --models resnet18,resnet20 --batches 1,256 --keeps 0.5,0.25 \
+    timeout 150 python bench/latency.py --device cuda --models resnet18,resnet20 --batches 1,256 --keeps 0.5,0.25 --deploy folded \
         --methods alds,svd --out "$OUT/latency_gpu.json" > /dev/null
     timeout 130 python bench/latency_vs_macs.py --device cuda --model resnet18 --batch 256 --ks 1 \
         --plot "$OUT/resnet18_b256_gpu_error_vs_latency.png" --out "$OUT/resnet18_b256_gpu_error_vs_latency.json" > /dev/null

@@ -7,6 +7,9 @@ GPU bf16 channels-last), the script measures one forward pass of the original an
 execution mode of the factored layers ('grouped') and once with the fastest mode per layer
 (lowrank_nb.latency.set_fastest_modes). With --latency-budget it also compresses under budget="latency" at the
 latency ratio the MAC-budget variant reached and compares the allocations' error objectives (max layer error).
+With --deploy folded,compiled it also times those deployed forms of the original and of each compressed model
+(lowrank_nb.latency.deploy: BatchNorm folded and fastest modes measured on the folded model; compiled adds
+torch.compile with frozen weights), and reports their ratios under "deployed".
 Prints one JSON document (and writes it atomically to --out if given).
 
 Examples:
@@ -17,7 +20,7 @@ import argparse, copy, json, os, platform, sys, time
 import torch, torchvision
 from lowrank_nb.compress import compress
 from lowrank_nb.models import resnet20
-from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple
+from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple, deploy
 from lowrank_nb.factor import FactoredConv
 
 MODELS = {  # name: (constructor, input resolution)
@@ -53,6 +56,12 @@ def timed(models: dict, x, repeats, device):
     "Median seconds of each model on `x`, in interleaved rounds (a change in machine load hits all alike)."
     return time_calls({n: (lambda m=m: m(x)) for n, m in models.items()}, device, warmup=2, repeats=repeats, inner=10 if device != 'cpu' else 1)
 
+def deployed(model, x, form, cache):
+    "The deployed `form` ('folded' or 'compiled') of `model`, run once (compiling happens here, not in the timed rounds)."
+    with torch.no_grad():
+        m = deploy(model, x, compile=form == 'compiled', cache=cache); m(x)
+    return m
+
 def max_objective(plan): return max((l.error for l in plan.layers), default=0.)
 
 def run(a):
@@ -79,6 +88,7 @@ def run(a):
             entry = dict(model=name, device=device_key(dev), dtype=str(dtype)[6:], batch=b, channels_last=fmt == torch.channels_last,
                          load_before=load(), variants=[])
             entry['original_s'] = timed({'o': o}, x, a.repeats, dev)['o']
+            od = {f: deployed(o, x, f, not a.no_cache) for f in a.deploy}
             for (method, keep, mult, ks), (small, plan, secs) in comp.items():
                 s = prepare(small, dev, dtype, fmt)
                 row = dict(method=method, budget='flops', keep=keep, multiple=mult, ks=None if ks is None else list(ks), mac_ratio=round(plan.keep_macs, 4),
@@ -90,6 +100,12 @@ def run(a):
                 t_g, t_f = tg['s'], tf['s']
                 row.update(original_s=(tg['o'], tf['o']), grouped_s=t_g, grouped_ratio=round(t_g / tg['o'], 4), fastest_s=t_f,
                            fastest_ratio=round(t_f / tf['o'], 4), modes={m: list(modes.values()).count(m) for m in set(modes.values())})
+                if a.deploy:
+                    sd = {f: deployed(s, x, f, not a.no_cache) for f in a.deploy}
+                    td = timed({**{f'o-{f}': od[f] for f in a.deploy}, **{f's-{f}': sd[f] for f in a.deploy}}, x, a.repeats, dev)
+                    row['deployed'] = {f: dict(original_s=td[f'o-{f}'], compressed_s=td[f's-{f}'], ratio=round(td[f's-{f}'] / td[f'o-{f}'], 4))
+                                       for f in a.deploy}
+                    del sd
                 if a.latency_budget and method == 'alds' and mult == multiple and (ks == (1,) or a.latency_budget == 'all'):
                     ol = prepare(orig, dev, dtype, fmt)
                     target = min(1.0, row['grouped_ratio'], row['fastest_ratio'])
@@ -107,7 +123,7 @@ def run(a):
                 entry['variants'].append(row)
                 lb = row.get('latency_budget', {})
                 print(f"# {name} b={b} {method} keep={keep} m={mult} ks={ks}: MACs {row['mac_ratio']} time grouped {row['grouped_ratio']} "
-                      f"fastest {row['fastest_ratio']} objective {row['objective']}" + (f"; latency budget {lb}" if lb else '') +
+                      f"fastest {row['fastest_ratio']} " + ''.join(f"{f} {d['ratio']} " for f, d in row.get('deployed', {}).items()) + f"objective {row['objective']}" + (f"; latency budget {lb}" if lb else '') +
                       f" (load {load()})", file=sys.stderr, flush=True)
             entry['load_after'] = load()
             res.append(entry)
@@ -129,12 +145,15 @@ if __name__ == '__main__':
     ap.add_argument('--latency-budget', choices=['k1', 'all'], default=None,
                     help='also compress under budget="latency" at the latency ratio the MAC-budget variant reached: '
                          'for the k=1 variant only (k1; cheap tables) or for every alds variant with the rank multiple (all)')
+    ap.add_argument('--deploy', default='', help='deployed forms to time as well, comma-separated: folded, compiled (lowrank_nb.latency.deploy)')
     ap.add_argument('--no-cache', action='store_true', help='do not read or write the on-disk latency cache')
     ap.add_argument('--out', default=None)
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     if a.device.startswith('cuda'): torch.backends.cudnn.benchmark = True
     a.models, a.methods = a.models.split(','), a.methods.split(',')
+    a.deploy = [f for f in a.deploy.split(',') if f]
+    if set(a.deploy) - {'folded', 'compiled'}: ap.error(f"--deploy takes folded and/or compiled, got {a.deploy}")
     a.keeps = [float(k) for k in a.keeps.split(',')]
     a.batches = [int(b) for b in (a.batches or ('1,32' if a.device == 'cpu' else '1,256')).split(',')]
     unknown = [m for m in a.models if m not in MODELS]

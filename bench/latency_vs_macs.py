@@ -7,6 +7,9 @@ together in interleaved rounds (minimum of --repeats; CUDA events on a GPU), so 
 prints JSON: per model its MAC ratio, measured latency ratio and max layer error (the allocation objective), and,
 for every MAC-budget point inside the latency-budget curve, the latency-budget error interpolated at the same
 measured latency, divided by the MAC-budget error (issue target: at most 1.10). With --plot, saves the two curves.
+--deploy times a deployed form of every model, the original included (lowrank_nb.latency.deploy): folded (BatchNorm
+folded, fastest modes measured again on the folded model) or compiled (that, then torch.compile with frozen weights).
+The closed loop of the latency budgets still measures the eager form.
 
 Examples:
   python bench/latency_vs_macs.py --model resnet18 --batch 32 --threads 2 --out bench/results/latency/resnet18_b32_cpu_error_vs_latency.json
@@ -16,7 +19,7 @@ import argparse, copy, json, os, platform, sys, time
 import torch, torchvision
 from lowrank_nb.compress import compress
 from lowrank_nb.models import resnet20
-from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple, fold_batchnorm
+from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple, deploy
 
 MODELS = {'resnet20': (lambda: resnet20(), 32), 'resnet18': (lambda: torchvision.models.resnet18(), 224),
           'vgg16': (lambda: torchvision.models.vgg16_bn(), 224)}
@@ -53,8 +56,11 @@ def main(a):
             print(f'# {name}: MACs {plan.keep_macs:.4f} objective {objective(plan):.4f} steps {plan.latency_steps} '
                   f'({time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.2f})', file=sys.stderr, flush=True)
     run_orig = orig
-    if a.fold_bn:                  # deployed form: BatchNorm folded into the convs, original and compressed alike
-        run_orig, models = fold_batchnorm(orig), {n: fold_batchnorm(m) for n, m in models.items()}
+    if a.deploy != 'eager':        # the deployed form of every model, the original's included
+        with torch.no_grad():
+            run_orig = deploy(orig, x, compile=a.deploy == 'compiled', cache=not a.no_cache)
+            models = {n: deploy(m, x, compile=a.deploy == 'compiled', cache=not a.no_cache) for n, m in models.items()}
+            for m in (run_orig, *models.values()): m(x)                # compiles now, not inside the timed rounds
     t = time_calls({'original': lambda: run_orig(x), **{n: (lambda m=m: m(x)) for n, m in models.items()}}, a.device,
                    warmup=2, repeats=a.repeats, inner=10 if cuda else 1, stat='min')
     for r in rows: r['latency_ratio'] = round(t[r['name']] / t['original'], 4)
@@ -67,7 +73,7 @@ def main(a):
                         latency_budget_objective=None if e is None else round(e, 4),
                         ratio=None if e is None else round(e / r['objective'], 4)))
     doc = dict(command=' '.join(sys.argv), model=a.model, batch=a.batch, device=device_key(a.device), dtype=str(dtype)[6:],
-               channels_last=fmt == torch.channels_last, fold_bn=a.fold_bn, threads=torch.get_num_threads(), multiple=multiple, ks=ks,
+               channels_last=fmt == torch.channels_last, deploy=a.deploy, fold_bn=a.deploy != 'eager', threads=torch.get_num_threads(), multiple=multiple, ks=ks,
                torch=torch.__version__, original_s=t['original'], rows=rows, same_latency=cmp, load_end=os.getloadavg()[0])
     if a.plot:
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
@@ -76,7 +82,7 @@ def main(a):
             rs = sorted(rs, key=lambda r: r['latency_ratio'])
             ax.plot([r['latency_ratio'] for r in rs], [r['objective'] for r in rs], st, label=lab)
         ax.set_xlabel('measured latency / original'); ax.set_ylabel('max layer error (objective)')
-        ax.set_title(f'{a.model}, batch {a.batch}{", BN folded" if a.fold_bn else ""}, {doc["device"][:40]}', fontsize=8); ax.legend(); fig.tight_layout()
+        ax.set_title(f'{a.model}, batch {a.batch}{"" if a.deploy == "eager" else ", " + a.deploy}, {doc["device"][:40]}', fontsize=8); ax.legend(); fig.tight_layout()
         fig.savefig(a.plot, dpi=110)
     return doc
 
@@ -92,7 +98,8 @@ if __name__ == '__main__':
     ap.add_argument('--repeats', type=int, default=9)
     ap.add_argument('--threads', type=int, default=None)
     ap.add_argument('--nchw', action='store_true', help='CPU: run NCHW instead of channels-last')
-    ap.add_argument('--fold-bn', action='store_true', help='time the deployed form: BatchNorm folded into the convs (lowrank_nb.latency.fold_batchnorm), original and compressed alike')
+    ap.add_argument('--deploy', default='eager', choices=['eager', 'folded', 'compiled'],
+                    help='form timed, original and compressed alike: eager, folded (lowrank_nb.latency.deploy: BatchNorm folded, fastest modes) or compiled (also torch.compile)')
     ap.add_argument('--no-cache', action='store_true', help='do not read or write the on-disk latency cache')
     ap.add_argument('--plot', default=None, help='save the error-vs-latency curves to this image')
     ap.add_argument('--out', default=None)

@@ -16,9 +16,10 @@ from .allocation import BudgetError
 from .compress import _run, _first_tensor, hooked_eval
 
 # %% auto #0
-__all__ = ['device_key', 'default_multiple', 'latency_dir', 'LatencyCache', 'time_calls', 'models_latency', 'model_latency',
-           'signature', 'layer_inputs', 'mode_times', 'set_fastest_modes', 'layer_times_in_model', 'interpolate_ranks',
-           'LatencyCosts', 'latency_costs', 'LatencyFit', 'check_fit_args', 'fit_latency', 'fold_batchnorm']
+__all__ = ['device_key', 'default_multiple', 'latency_dir', 'reference_seconds', 'LatencyCache', 'time_calls', 'models_latency',
+           'model_latency', 'signature', 'layer_inputs', 'mode_times', 'set_fastest_modes', 'layer_times_in_model',
+           'interpolate_ranks', 'LatencyCosts', 'latency_costs', 'LatencyFit', 'check_fit_args', 'fit_latency',
+           'fold_batchnorm', 'deploy']
 
 # %% ../nbs/12_latency.ipynb #e069d596
 def _cpu_name() -> str:
@@ -43,14 +44,38 @@ def latency_dir() -> Path:
     "Where latency tables are cached: `cache_dir()/latency`."
     return cache_dir()/'latency'
 
-# %% ../nbs/12_latency.ipynb #129dd4fa
+# %% ../nbs/12_latency.ipynb #28b2488b
+_REF = {}                                   # device key: (when measured, seconds)
+
+def reference_seconds(device=None, max_age: float = 60.) -> float:
+    "Seconds a fixed reference convolution takes on `device` now (minimum of 7 runs, memoised for `max_age` seconds): the yardstick cached timings are stamped with."
+    key, now = device_key(device), time.monotonic()
+    if key in _REF and now - _REF[key][0] < max_age: return _REF[key][1]
+    dev = torch.device(device if device is not None else 'cpu')
+    g = torch.Generator().manual_seed(0)
+    x, w = torch.randn(8, 64, 28, 28, generator=g).to(dev), torch.randn(64, 64, 3, 3, generator=g).to(dev)
+    cuda, best = dev.type == 'cuda', float('inf')
+    inner = 20 if cuda else 1
+    with torch.inference_mode():
+        torch.conv2d(x, w, padding=1)
+        for _ in range(7):
+            if cuda: torch.cuda.synchronize(dev)
+            t = time.perf_counter()
+            for _ in range(inner): torch.conv2d(x, w, padding=1)
+            if cuda: torch.cuda.synchronize(dev)
+            best = min(best, (time.perf_counter() - t) / inner)
+    _REF[key] = (now, best)
+    return best
+
 class LatencyCache:
-    "Measured timings of one device: a dict of entries, kept in `latency_dir()/<device_key>.json` (`enabled=False`: memory only)."
+    "Measured timings of one device: a dict of entries, kept in `latency_dir()/<device_key>.json` (`enabled=False`: memory only); entries stamped at another machine speed are dropped."
+    tolerance = 1.5
     def __init__(self, device=None, path=None, enabled: bool = True):
         self.key = device_key(device)
         self.path = Path(path) if path is not None else latency_dir()/f'{self.key}.json'
-        self.enabled, self.dirty = enabled, False
-        self.data = self._read() if enabled else {}
+        self.enabled, self.dirty, self.stale = enabled, False, 0
+        self.ref = reference_seconds(device) if enabled else None
+        self.data = self._fresh(self._read()) if enabled else {}
 
     def _read(self) -> dict:
         try: d = json.loads(self.path.read_text())
@@ -60,17 +85,36 @@ class LatencyCache:
         if not isinstance(d, dict) or d.get('device') != self.key or not isinstance(d.get('entries'), dict): return {}
         return d['entries']
 
-    def get(self, key: str): return self.data.get(key)
+    def _is_fresh(self, e) -> bool:
+        "Stamped at a speed within `tolerance` of now's (an unstamped entry is from an older format: not fresh)."
+        return (isinstance(e, dict) and 'v' in e and isinstance(e.get('ref'), (int, float))
+                and self.ref / self.tolerance <= e['ref'] <= self.ref * self.tolerance)
+
+    def _fresh(self, entries: dict) -> dict:
+        "The fresh entries, with a warning naming how many were not."
+        ok = {k: e for k, e in entries.items() if self._is_fresh(e)}
+        self.stale = len(entries) - len(ok)
+        if self.stale:
+            warnings.warn(f'{self.stale} cached timings in {self.path} were measured while this device ran at another speed (or in an '
+                          f'older format) and will be measured again (reference convolution now {self.ref * 1e3:.3g} ms); '
+                          'timings taken on a busy machine are unreliable')
+        return ok
+
+    def get(self, key: str):
+        e = self.data.get(key)
+        return None if e is None else e['v']
+
     def put(self, key: str, value):
-        "Record `value` (JSON-ready) under `key`."
-        self.data[key] = value; self.dirty = True
+        "Record `value` (JSON-ready) under `key`, stamped with the reference time."
+        self.data[key] = {'v': value, 'ref': self.ref}; self.dirty = True
 
     def save(self):
         "Write the entries (merged with what is on disk now) atomically; no-op when disabled or unchanged."
         if not (self.enabled and self.dirty): return
         merged = {**self._read(), **self.data}
         atomic_write_text(self.path, json.dumps({'device': self.key, 'entries': merged}, sort_keys=True))
-        self.data, self.dirty = merged, False
+        self.data = {**{k: e for k, e in merged.items() if self._is_fresh(e)}, **self.data}
+        self.dirty = False
 
 # %% ../nbs/12_latency.ipynb #13a68b79
 def time_calls(fns: dict, device=None, warmup: int = 2, repeats: int = 5, inner: int|None = None, stat: str = 'median') -> dict:
@@ -313,11 +357,46 @@ def fit_latency(original: nn.Module, example_input, keep: float, attempt, rounds
                       f'{best[1]:.4f} of the original; ask for less, or measure on a quieter machine')
     return best[4], LatencyFit(best[2], best[3], [[t[0], t[1]] for t in tried])
 
-# %% ../nbs/12_latency.ipynb #8ec3a38f
+# %% ../nbs/12_latency.ipynb #dd3575b5
+class _PairTracer(torch.fx.Tracer):
+    "fx tracer that keeps every factored pair as one call, whatever its execution mode."
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return isinstance(m, FactoredConv) or super().is_leaf_module(m, qualname)
+
+def _folded(layer: nn.Module, bn: nn.Module) -> nn.Module|None:
+    "A new `layer` with eval-mode `bn` folded in, or None when it cannot be folded."
+    from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
+    if bn.running_mean is None: return None                  # no running statistics: batch statistics even in eval
+    if isinstance(layer, nn.modules.conv._ConvNd) and not layer.transposed and layer.out_channels == bn.num_features:
+        return fuse_conv_bn_eval(layer, bn)
+    if isinstance(layer, nn.Linear) and layer.out_features == bn.num_features: return fuse_linear_bn_eval(layer, bn)
+    return None
+
+@torch.no_grad()
 def fold_batchnorm(model: nn.Module) -> nn.Module:
-    "An eval-mode copy of `model` with every BatchNorm that directly follows a conv (a factored pair's decoder included) folded into it (torch.fx)."
-    from torch.fx.experimental.optimization import fuse
+    "An eval-mode copy of `model` (a `torch.fx.GraphModule`) with every BatchNorm that directly follows a conv or linear layer, or a factored pair, folded into it."
     m = copy.deepcopy(model).eval()
-    try: return fuse(m, inplace=True)
+    try: gm = torch.fx.GraphModule(m, _PairTracer().trace(m))
     except Exception as e:                    # fx cannot trace data-dependent control flow
         raise ValueError(f'fold_batchnorm needs a model torch.fx can trace ({type(e).__name__}: {str(e).splitlines()[0]})') from None
+    mods = dict(gm.named_modules())
+    for node in list(gm.graph.nodes):
+        if node.op != 'call_module' or not isinstance(mods[node.target], nn.modules.batchnorm._BatchNorm): continue
+        src = node.args[0]
+        if not (isinstance(src, torch.fx.Node) and src.op == 'call_module' and len(src.users) == 1): continue
+        layer, bn = mods[src.target], mods[node.target]
+        if isinstance(layer, FactoredConv):
+            if (new := _folded(layer.decoder, bn)) is None: continue
+            layer.decoder = new
+        elif (new := _folded(layer, bn)) is None: continue
+        else: set_submodule(gm, src.target, new)
+        node.replace_all_uses_with(src); gm.graph.erase_node(node)
+    gm.graph.lint(); gm.recompile(); gm.delete_all_unused_submodules()
+    return gm
+
+# %% ../nbs/12_latency.ipynb #dda27c3e
+def deploy(model: nn.Module, example_input, compile: bool = False, cache: bool|LatencyCache = True) -> nn.Module:
+    "The fastest inference form of `model` on `example_input`'s device, as a new module: `fold_batchnorm`, `set_fastest_modes` measured on the folded model, and with `compile=True` `torch.compile` with frozen weights."
+    m = fold_batchnorm(model)
+    set_fastest_modes(m, example_input, cache=cache)
+    return torch.compile(m, options={'freezing': True}) if compile else m
