@@ -212,7 +212,7 @@ def run_paper(data=None, epochs: int = 60, retrain_epochs: int = 30, keep: float
     _atomic_text(out/'result.json', json.dumps(res, indent=1))
     return res
 
-# %% ../nbs/09_cli.ipynb #7ed6a327
+# %% ../nbs/09_cli.ipynb #8fb6adf9
 class _Parser(argparse.ArgumentParser):
     "argparse that reports a bad command line as one `CLIError` line instead of usage + message."
     def error(self, message): raise CLIError(f'{message} (see {self.prog} --help)')
@@ -263,6 +263,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--multiple', type=_pos_int, default=None, help='round every rank to a multiple of this (default 1; with --budget latency: 16 on a GPU or an AVX-512 CPU, else 8)')
     p.add_argument('--ks', default=None, help='comma-separated group counts k allowed, e.g. 1 where grouped convolutions are slow (default: all)')
     p.add_argument('--latency-batch', type=_pos_int, default=32, help='--budget latency: batch size of the timed input (default 32)')
+    p.add_argument('--latency-form', choices=['eager', 'folded', 'compiled'], default='eager',
+                   help='--budget latency: time the models eagerly, with BatchNorm folded, or compiled (as deployed; default eager)')
     p.add_argument('--method', choices=METHODS, default='alds', help='alds (per-layer groups and ranks, the default) or a baseline: alds_error, alds_simple, svd, svd_energy, lrank, pca (needs training images: --calib, --root), ft (l1 filter pruning)')
     p.add_argument('--calib', type=_pos_int, default=512, help='pca only: training images whose layer outputs are analysed (default 512)')
     p.add_argument('--root', default=None, help='pca only: folder holding the data (default: the library search path)')
@@ -326,7 +328,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, help='results file (JSON); side files go to <out>.d/')
     return ap
 
-# %% ../nbs/09_cli.ipynb #f23c0d14
+# %% ../nbs/09_cli.ipynb #ff3b4a9f
 def _device(a): return a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
 
 def _calib_loader(train, n):
@@ -352,7 +354,8 @@ def _cmd_compress(a):
     ks = None if a.ks is None else _list_arg(a.ks, 'ks', int)
     if a.budget == 'latency': x = torch.randn(a.latency_batch, *INPUT_SHAPES[data])
     try: small, plan = compress(model, a.keep, budget=a.budget, method=a.method, objective=a.objective, example_input=x,
-                                seed=a.seed, max_k=a.max_k, data=calib, multiple=a.multiple, ks=ks, guard=not a.no_guard)
+                                seed=a.seed, max_k=a.max_k, data=calib, multiple=a.multiple, ks=ks, guard=not a.no_guard,
+                                latency_form=a.latency_form)
     except RuntimeError as e: raise CLIError(f'compress failed on input shape {tuple(x.shape)} (wrong --data for --arch {a.arch}?): {str(e).splitlines()[0]}') from None
     save_compressed(small, plan, a.out, arch=a.arch, extra={'ckpt': str(a.ckpt), 'keep': a.keep, 'budget': a.budget, 'method': a.method})
     if a.plan_json: _atomic_text(a.plan_json, json.dumps(plan.to_dict(), indent=1))

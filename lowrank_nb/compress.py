@@ -61,7 +61,7 @@ def count_macs(model: nn.Module, example_input) -> dict:
     with hooked_eval(model, hooks): _run(model, example_input)
     return macs
 
-# %% ../nbs/04_compress.ipynb #043a96f6
+# %% ../nbs/04_compress.ipynb #d025dabc
 @dataclass
 class LayerPlan:
     "What happened to one layer: `k` groups of rank `j` (`j = 0`: stays dense), its errors, parameters and MACs."
@@ -101,6 +101,7 @@ class Plan:
     latency_predicted: float|None = None # ... the compressed model's seconds predicted by the per-layer tables
     device: str|None = None              # ... where it was measured (the latency cache key)
     latency_steps: list|None = None      # ... the allocations measured: [tables' keep asked, measured keep] each
+    latency_form: str|None = None        # ... the form both models were timed in: eager, folded or compiled (see `deploy`)
     guarded: list|None = None            # layers the guard moved to k = 1 (their grouped choice was worse than k = 1 at its cost)
 
     @property
@@ -117,7 +118,7 @@ class Plan:
     @property
     def factored(self) -> list: return [l for l in self.layers if l.j > 0]
 
-# %% ../nbs/04_compress.ipynb #042b291c
+# %% ../nbs/04_compress.ipynb #d6e73515
 def _fmt(n):
     if n is None: return '-'
     for u, d in (('G', 1e9), ('M', 1e6), ('k', 1e3)):
@@ -137,7 +138,8 @@ def _plan_summary(self):
     if self.macs_before is not None: s += f', MACs {_fmt(self.macs_before)} → {_fmt(self.macs_after)} ({self.keep_macs:.4f})'
     if self.latency_before is not None:
         s += (f', latency {self.latency_before * 1e3:.3g} → {self.latency_after * 1e3:.3g} ms ({self.keep_latency:.4f}; '
-              f'predicted {self.latency_predicted / self.latency_before:.4f}) on {self.device}')
+              f'predicted {self.latency_predicted / self.latency_before:.4f}) on {self.device}'
+              + (f', {self.latency_form}' if self.latency_form not in (None, 'eager') else ''))
     if self.multiple > 1: s += f'; ranks multiples of {self.multiple}'
     if self.guarded: s += f'; {len(self.guarded)} layer(s) moved to k=1 by the guard'
     return s + f'; max true error {self.max_error:.4f}; {len(self.factored)}/{len(self.layers)} layers factored, {len(self.skipped)} skipped'
@@ -313,11 +315,12 @@ def _uniform_allocation(method, weights, shapes, tables, mults, budget, multiple
     errs = [tables[i].lower[k][j - 1].item() if j else 0. for i, (k, j) in enumerate(ch)]
     return Allocation([k for k, _ in ch], [j for _, j in ch], errs, costs, max(errs), budget)
 
-# %% ../nbs/04_compress.ipynb #8ad8f40d
+# %% ../nbs/04_compress.ipynb #43fe9e93
 def compress(model: nn.Module, keep: float, budget: str = 'params', method: str = 'alds', example_input=None,
              seed: int = 0, objective: str = 'paper', solver: str = 'joint', max_k: int|None = None,
              data=None, n_batches: int|None = None, multiple: int|None = None, ks: list[int]|None = None,
-             latency_cache: bool = True, latency_rounds: int = 3, latency_tol: float = 0.03, guard: bool = True) -> tuple[nn.Module, Plan]:
+             latency_cache: bool = True, latency_rounds: int = 3, latency_tol: float = 0.03, latency_form: str = 'eager',
+             guard: bool = True) -> tuple[nn.Module, Plan]:
     """Compress `model` to `keep` of its parameters (`budget="params"`), multiply-accumulates (`budget="flops"`) or
     measured latency (`budget="latency"`: one forward pass of `example_input` on its device, dtype and memory format).
     Returns a new model (the input is not modified) and its `Plan`. `method`: `alds` or a baseline (see `METHODS`);
@@ -325,7 +328,8 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
     `multiple`: ranks are multiples of it (default 1; with `budget="latency"` the device's `default_multiple`);
     `ks`: the group counts `k` allowed (e.g. `[1]` where grouped convolutions are slow), besides `max_k`;
     `latency_cache`: keep measured latency tables on disk (see `lowrank_nb.latency`); `latency_rounds`: allocations
-    measured at most to land within `latency_tol` (relative) of the latency asked for. `guard`: never keep a grouped
+    measured at most to land within `latency_tol` (relative) of the latency asked for; `latency_form`: time both
+    models as run eagerly, `folded` or `compiled` (see `lowrank_nb.latency.deploy`). `guard`: never keep a grouped
     factoring whose true error is worse than `k = 1` at no more cost (see `k1_guard`)."""
     _check_args(model, keep, budget, method, objective, solver, example_input, latency_ok=True)
     if method in ('pca', 'ft') and (budget == 'latency' or (multiple or 1) > 1 or ks is not None):
@@ -334,7 +338,7 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
         raise ValueError(f'ks must be a list of positive ints (the group counts allowed), got {ks!r}')
     if budget == 'latency':
         from lowrank_nb.latency import default_multiple, check_fit_args
-        check_fit_args(latency_rounds, latency_tol)                 # before minutes of measuring
+        check_fit_args(latency_rounds, latency_tol, latency_form)   # before minutes of measuring
         if multiple is None: multiple = default_multiple(_first_tensor(example_input).device)
     multiple = check_multiple(multiple)
     if method == 'pca':
@@ -403,10 +407,14 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
     else:
         from lowrank_nb.latency import fit_latency
         def attempt(kk): return build(alloc if kk == keep else solve(kk))     # the first attempt is the allocation above
-        (small, plan), fit = fit_latency(model, example_input, keep, attempt, rounds=latency_rounds, tol=latency_tol)
+        prepare = None
+        if latency_form != 'eager':
+            from lowrank_nb.latency import deploy
+            def prepare(m): return deploy(m, example_input, compile=latency_form == 'compiled', cache=latency_cache)
+        (small, plan), fit = fit_latency(model, example_input, keep, attempt, rounds=latency_rounds, tol=latency_tol, prepare=prepare)
         predicted = 1 - sum(lp.latency_before - lp.latency_after for lp in plan.layers) / lat.total
         plan.latency_before, plan.latency_after, plan.device = fit.before, fit.after, lat.device
-        plan.latency_predicted, plan.latency_steps = predicted * fit.before, fit.steps
+        plan.latency_predicted, plan.latency_steps, plan.latency_form = predicted * fit.before, fit.steps, latency_form
     plan.params_after = count_params(small)
     recount_macs(plan, small, example_input, macs)
     return small, plan

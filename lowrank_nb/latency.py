@@ -16,10 +16,10 @@ from .allocation import BudgetError
 from .compress import _run, _first_tensor, hooked_eval
 
 # %% auto #0
-__all__ = ['device_key', 'default_multiple', 'latency_dir', 'reference_seconds', 'LatencyCache', 'time_calls', 'models_latency',
-           'model_latency', 'signature', 'layer_inputs', 'mode_times', 'set_fastest_modes', 'layer_times_in_model',
-           'interpolate_ranks', 'LatencyCosts', 'latency_costs', 'LatencyFit', 'check_fit_args', 'fit_latency',
-           'fold_batchnorm', 'deploy']
+__all__ = ['LATENCY_FORMS', 'device_key', 'default_multiple', 'latency_dir', 'reference_seconds', 'LatencyCache', 'time_calls',
+           'models_latency', 'model_latency', 'signature', 'layer_inputs', 'mode_times', 'set_fastest_modes',
+           'layer_times_in_model', 'interpolate_ranks', 'LatencyCosts', 'latency_costs', 'LatencyFit', 'check_fit_args',
+           'fit_latency', 'fold_batchnorm', 'deploy']
 
 # %% ../nbs/12_latency.ipynb #e069d596
 def _cpu_name() -> str:
@@ -311,7 +311,7 @@ def latency_costs(model: nn.Module, example_input, names: list[str], ks: list[li
                                 for k, grid in grids[n].items()}) for n in names]
     return LatencyCosts(max(total, sum(d for d, _ in costs)), costs, lc.key, len(probes))
 
-# %% ../nbs/12_latency.ipynb #ca78416a
+# %% ../nbs/12_latency.ipynb #2bfe030b
 @dataclass
 class LatencyFit:
     "Where `fit_latency` landed: seconds of the original (`before`) and of the chosen model (`after`), measured together; `steps`: `[keep asked of the tables, measured keep]` of each allocation tried."
@@ -319,25 +319,31 @@ class LatencyFit:
     after: float
     steps: list
 
-def check_fit_args(rounds, tol):
+LATENCY_FORMS = ('eager', 'folded', 'compiled')
+
+def check_fit_args(rounds, tol, form: str = 'eager'):
     "The closed loop's settings, or a clear error (`compress` checks them before measuring anything)."
+    if form not in LATENCY_FORMS: raise ValueError(f'latency_form must be one of {LATENCY_FORMS}, got {form!r}')
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1: raise ValueError(f'latency_rounds must be a positive int, got {rounds!r}')
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1: raise ValueError(f'latency_tol must be in [0, 1), got {tol!r}')
 
 def fit_latency(original: nn.Module, example_input, keep: float, attempt, rounds: int = 3, tol: float = 0.03,
-                warmup: int = 2, repeats: int = 7) -> tuple:
+                warmup: int = 2, repeats: int = 7, prepare=None) -> tuple:
     """Meet a latency budget as measured: `attempt(kk)` returns `(model, info)` compressed to `kk` of the latency *as
     the tables predict it*; each is timed against `original`, and `kk` moves by secant steps until the measured ratio is
-    within `tol` (relative) of `keep`, at most `rounds` attempts. Returns the least compressed `(model, info)` within
-    budget (else the fastest, with a warning) and a `LatencyFit`."""
+    within `tol` (relative) of `keep`, at most `rounds` attempts. `prepare(model)`, if given, is the form both are
+    timed in (e.g. `deploy`). Returns the least compressed `(model, info)` within budget (else the fastest, with a
+    warning) and a `LatencyFit`."""
     check_fit_args(rounds, tol)
+    timed_original = original if prepare is None else prepare(original)
     tried, kk = [], keep
     for _ in range(rounds):
         try: res = attempt(kk)
         except BudgetError:
             if not tried: raise
             break                                    # the tables cannot go lower: keep what was measured
-        t = models_latency({'a': original, 'b': res[0]}, example_input, warmup, repeats, stat='min')     # together
+        t = models_latency({'a': timed_original, 'b': res[0] if prepare is None else prepare(res[0])}, example_input,
+                           warmup, repeats, stat='min')           # together, in the same form
         before, after = t['a'], t['b']
         tried.append((kk, after / before, before, after, res))
         miss = keep - after / before
