@@ -315,7 +315,7 @@ def _uniform_allocation(method, weights, shapes, tables, mults, budget, multiple
     errs = [tables[i].lower[k][j - 1].item() if j else 0. for i, (k, j) in enumerate(ch)]
     return Allocation([k for k, _ in ch], [j for _, j in ch], errs, costs, max(errs), budget)
 
-# %% ../nbs/04_compress.ipynb #43fe9e93
+# %% ../nbs/04_compress.ipynb #a43bacb3
 def compress(model: nn.Module, keep: float, budget: str = 'params', method: str = 'alds', example_input=None,
              seed: int = 0, objective: str = 'paper', solver: str = 'joint', max_k: int|None = None,
              data=None, n_batches: int|None = None, multiple: int|None = None, ks: list[int]|None = None,
@@ -336,10 +336,9 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
         raise ValueError(f'method {method!r} supports neither budget="latency" nor multiple/ks: use a low-rank method such as "alds"')
     if ks is not None and (isinstance(ks, (str, int)) or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in ks)):
         raise ValueError(f'ks must be a list of positive ints (the group counts allowed), got {ks!r}')
-    if budget == 'latency':
-        from lowrank_nb.latency import default_multiple, check_fit_args
-        check_fit_args(latency_rounds, latency_tol, latency_form)   # before minutes of measuring
-        if multiple is None: multiple = default_multiple(_first_tensor(example_input).device)
+    from lowrank_nb.latency import default_multiple, check_fit_args
+    check_fit_args(latency_rounds, latency_tol, latency_form)       # whatever the budget; for a latency one, before minutes of measuring
+    if budget == 'latency' and multiple is None: multiple = default_multiple(_first_tensor(example_input).device)
     multiple = check_multiple(multiple)
     if method == 'pca':
         from lowrank_nb.baselines import compress_pca
