@@ -56,12 +56,6 @@ def timed(models: dict, x, repeats, device):
     "Median seconds of each model on `x`, in interleaved rounds (a change in machine load hits all alike)."
     return time_calls({n: (lambda m=m: m(x)) for n, m in models.items()}, device, warmup=2, repeats=repeats, inner=10 if device != 'cpu' else 1)
 
-def deployed(model, x, form, cache):
-    "The deployed `form` ('folded' or 'compiled') of `model`, run once (compiling happens here, not in the timed rounds)."
-    with torch.no_grad():
-        m = deploy(model, x, compile=form == 'compiled', cache=cache); m(x)
-    return m
-
 def max_objective(plan): return max((l.error for l in plan.layers), default=0.)
 
 def run(a):
@@ -88,7 +82,7 @@ def run(a):
             entry = dict(model=name, device=device_key(dev), dtype=str(dtype)[6:], batch=b, channels_last=fmt == torch.channels_last,
                          load_before=load(), variants=[])
             entry['original_s'] = timed({'o': o}, x, a.repeats, dev)['o']
-            od = {f: deployed(o, x, f, not a.no_cache) for f in a.deploy}
+            od = {f: deploy(o, x, compile=f == 'compiled', cache=not a.no_cache) for f in a.deploy}
             for (method, keep, mult, ks), (small, plan, secs) in comp.items():
                 s = prepare(small, dev, dtype, fmt)
                 row = dict(method=method, budget='flops', keep=keep, multiple=mult, ks=None if ks is None else list(ks), mac_ratio=round(plan.keep_macs, 4),
@@ -101,7 +95,7 @@ def run(a):
                 row.update(original_s=(tg['o'], tf['o']), grouped_s=t_g, grouped_ratio=round(t_g / tg['o'], 4), fastest_s=t_f,
                            fastest_ratio=round(t_f / tf['o'], 4), modes={m: list(modes.values()).count(m) for m in set(modes.values())})
                 if a.deploy:
-                    sd = {f: deployed(s, x, f, not a.no_cache) for f in a.deploy}
+                    sd = {f: deploy(s, x, compile=f == 'compiled', cache=not a.no_cache) for f in a.deploy}
                     td = timed({**{f'o-{f}': od[f] for f in a.deploy}, **{f's-{f}': sd[f] for f in a.deploy}}, x, a.repeats, dev)
                     row['deployed'] = {f: dict(original_s=td[f'o-{f}'], compressed_s=td[f's-{f}'], ratio=round(td[f's-{f}'] / td[f'o-{f}'], 4))
                                        for f in a.deploy}

@@ -58,10 +58,8 @@ def main(a):
                   f'({time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.2f})', file=sys.stderr, flush=True)
     run_orig = orig
     if a.deploy != 'eager':        # the deployed form of every model, the original's included
-        with torch.no_grad():
-            run_orig = deploy(orig, x, compile=a.deploy == 'compiled', cache=not a.no_cache)
-            models = {n: deploy(m, x, compile=a.deploy == 'compiled', cache=not a.no_cache) for n, m in models.items()}
-            for m in (run_orig, *models.values()): m(x)                # compiles now, not inside the timed rounds
+        run_orig = deploy(orig, x, compile=a.deploy == 'compiled', cache=not a.no_cache)
+        models = {n: deploy(m, x, compile=a.deploy == 'compiled', cache=not a.no_cache) for n, m in models.items()}
     t = time_calls({'original': lambda: run_orig(x), **{n: (lambda m=m: m(x)) for n, m in models.items()}}, a.device,
                    warmup=2, repeats=a.repeats, inner=10 if cuda else 1, stat='min')
     for r in rows: r['latency_ratio'] = round(t[r['name']] / t['original'], 4)
@@ -74,7 +72,7 @@ def main(a):
                         latency_budget_objective=None if e is None else round(e, 4),
                         ratio=None if e is None else round(e / r['objective'], 4)))
     doc = dict(command=' '.join(sys.argv), model=a.model, batch=a.batch, device=device_key(a.device), dtype=str(dtype)[6:],
-               channels_last=fmt == torch.channels_last, deploy=a.deploy, fold_bn=a.deploy != 'eager', threads=torch.get_num_threads(), multiple=multiple, ks=ks,
+               channels_last=fmt == torch.channels_last, deploy=a.deploy, threads=torch.get_num_threads(), multiple=multiple, ks=ks,
                torch=torch.__version__, original_s=t['original'], rows=rows, same_latency=cmp, load_end=os.getloadavg()[0])
     if a.plot:
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt

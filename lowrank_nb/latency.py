@@ -44,8 +44,20 @@ def latency_dir() -> Path:
     "Where latency tables are cached: `cache_dir()/latency`."
     return cache_dir()/'latency'
 
-# %% ../nbs/12_latency.ipynb #28b2488b
+# %% ../nbs/12_latency.ipynb #51869b93
 _REF = {}                                   # device key: (when measured, seconds)
+
+def _seconds_per_call(f, cuda: bool, inner: int = 1) -> float:
+    "Seconds per call of `f`, timed over `inner` calls (CUDA events around them on a GPU)."
+    if cuda:
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        torch.cuda.synchronize(); s.record()
+        for _ in range(inner): f()
+        e.record(); torch.cuda.synchronize()
+        return s.elapsed_time(e) / 1e3 / inner
+    t = time.perf_counter()
+    for _ in range(inner): f()
+    return (time.perf_counter() - t) / inner
 
 def reference_seconds(device=None, max_age: float = 60.) -> float:
     "Seconds a fixed reference convolution takes on `device` now (minimum of 7 runs, memoised for `max_age` seconds): the yardstick cached timings are stamped with."
@@ -54,16 +66,10 @@ def reference_seconds(device=None, max_age: float = 60.) -> float:
     dev = torch.device(device if device is not None else 'cpu')
     g = torch.Generator().manual_seed(0)
     x, w = torch.randn(8, 64, 28, 28, generator=g).to(dev), torch.randn(64, 64, 3, 3, generator=g).to(dev)
-    cuda, best = dev.type == 'cuda', float('inf')
-    inner = 20 if cuda else 1
+    cuda = dev.type == 'cuda'
     with torch.inference_mode():
         torch.conv2d(x, w, padding=1)
-        for _ in range(7):
-            if cuda: torch.cuda.synchronize(dev)
-            t = time.perf_counter()
-            for _ in range(inner): torch.conv2d(x, w, padding=1)
-            if cuda: torch.cuda.synchronize(dev)
-            best = min(best, (time.perf_counter() - t) / inner)
+        best = min(_seconds_per_call(lambda: torch.conv2d(x, w, padding=1), cuda, 20 if cuda else 1) for _ in range(7))
     _REF[key] = (now, best)
     return best
 
@@ -116,7 +122,7 @@ class LatencyCache:
         self.data = {**{k: e for k, e in merged.items() if self._is_fresh(e)}, **self.data}
         self.dirty = False
 
-# %% ../nbs/12_latency.ipynb #13a68b79
+# %% ../nbs/12_latency.ipynb #afd08c27
 def time_calls(fns: dict, device=None, warmup: int = 2, repeats: int = 5, inner: int|None = None, stat: str = 'median') -> dict:
     "Median (or `stat='min'`) seconds per call of each callable in `fns` (interleaved rounds; CUDA events around `inner` calls on a GPU)."
     cuda = torch.device(device if device is not None else 'cpu').type == 'cuda'
@@ -128,17 +134,7 @@ def time_calls(fns: dict, device=None, warmup: int = 2, repeats: int = 5, inner:
         for f in fns.values():
             for _ in range(warmup): f()
         for _ in range(repeats):
-            for n, f in fns.items():
-                if cuda:
-                    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                    torch.cuda.synchronize(); s.record()
-                    for _ in range(inner): f()
-                    e.record(); torch.cuda.synchronize()
-                    times[n].append(s.elapsed_time(e) / 1e3 / inner)
-                else:
-                    t = time.perf_counter()
-                    for _ in range(inner): f()
-                    times[n].append((time.perf_counter() - t) / inner)
+            for n, f in fns.items(): times[n].append(_seconds_per_call(f, cuda, inner))
     return {n: (statistics.median(v) if stat == 'median' else min(v)) for n, v in times.items()}
 
 def models_latency(models: dict, example_input, warmup: int = 2, repeats: int = 7, inner: int|None = None, stat: str = 'median') -> dict:
@@ -401,9 +397,12 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     gm.graph.lint(); gm.recompile(); gm.delete_all_unused_submodules()
     return gm
 
-# %% ../nbs/12_latency.ipynb #dda27c3e
+# %% ../nbs/12_latency.ipynb #3a25b970
 def deploy(model: nn.Module, example_input, compile: bool = False, cache: bool|LatencyCache = True) -> nn.Module:
-    "The fastest inference form of `model` on `example_input`'s device, as a new module: `fold_batchnorm`, `set_fastest_modes` measured on the folded model, and with `compile=True` `torch.compile` with frozen weights."
+    "The fastest inference form of `model` on `example_input`'s device, as a new module: `fold_batchnorm`, `set_fastest_modes` measured on the folded model, and with `compile=True` `torch.compile` with frozen weights (compiled here, on `example_input`)."
     m = fold_batchnorm(model)
     set_fastest_modes(m, example_input, cache=cache)
-    return torch.compile(m, options={'freezing': True}) if compile else m
+    if not compile: return m
+    m = torch.compile(m, options={'freezing': True})
+    with torch.no_grad(): _run(m, example_input)
+    return m
