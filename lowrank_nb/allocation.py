@@ -11,8 +11,8 @@ from .bounds import ErrorTable, exact_errors
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'SOLVERS', 'Options', 'check_multiple', 'layer_options', 'Frontier', 'BudgetError', 'minmax_threshold',
-           'solve_minmax', 'local_step', 'alternate', 'nearest_k', 'alternating_solve', 'Allocation', 'k1_guard',
-           'allocate']
+           'solve_minmax', 'solve_sum', 'local_step', 'alternate', 'nearest_k', 'alternating_solve', 'Allocation',
+           'k1_guard', 'allocate']
 
 # %% ../nbs/03_allocation.ipynb #13d5af37
 @dataclass
@@ -106,6 +106,73 @@ def solve_minmax(opts: list[Options], budget: float, refine: bool = True) -> tup
         choice[rows], cost[rows] = ch, co
         err[rows] = torch.stack([opts[r].err[i] for r, i in zip(rows.tolist(), ch)])
     return choice, max(o.err[i].item() for o, i in zip(opts, choice))
+
+# %% ../nbs/03_allocation.ipynb #5afff9d0
+def _pareto(o: Options) -> torch.Tensor:
+    "Indices of the options no other option beats in both cost and error (cheapest first)."
+    order = torch.argsort(o.cost, stable=True)
+    err = o.err[order]
+    best = torch.cat([err.new_full((1,), float('inf')), err.cummin(0).values[:-1]])
+    return order[err < best]
+
+def _lagrangian(err, cost, budget):
+    "Each layer minimising `err + λ·cost`, `λ` bisected to `budget`; then the rest spent greedily by error drop per cost."
+    def at(lam):
+        score = cost if lam == float('inf') else err + lam * cost
+        ch = torch.argmin(torch.where(torch.isfinite(cost), score, torch.inf), 1)
+        return ch, cost.gather(1, ch[:, None]).sum().item()
+    lo, hi = 0., 1.
+    for _ in range(256):
+        if at(hi)[1] <= budget: break
+        lo, hi = hi, hi * 16
+    else: hi = float('inf')
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if at(mid)[1] > budget: lo = mid
+        else: hi = mid
+    ch, used = at(hi)
+    rows, n = torch.arange(len(err)), err.shape[1]
+    while True:
+        dc, de = cost - cost[rows, ch][:, None], err[rows, ch][:, None] - err
+        gain = torch.where((dc > 0) & (de > 0) & (dc <= budget - used), de / dc, -1.)
+        if gain.max() <= 0: return ch
+        l, i = divmod(int(gain.argmax()), n)
+        used += dc[l, i].item(); ch[l] = i
+
+def _knapsack(opts, budget, units):
+    "Dynamic programming over the budget in `units` steps (costs rounded up, so the result fits), Pareto options only."
+    step = budget / units
+    best = torch.full((units + 1,), float('inf'), dtype=torch.float64); best[0] = 0.
+    back = []
+    for o in opts:
+        idx = _pareto(o)
+        c = torch.ceil(o.cost[idx] / step - 1e-9).long()
+        idx, c = idx[c <= units], c[c <= units]
+        cand = torch.full((len(idx), units + 1), float('inf'), dtype=torch.float64)
+        for t, (ci, ei) in enumerate(zip(c.tolist(), o.err[idx].tolist())): cand[t, ci:] = best[:units + 1 - ci] + ei
+        best, arg = cand.min(0)
+        back.append((idx, c, arg))
+    b, ch = int(torch.argmin(best)), []
+    for idx, c, arg in reversed(back):
+        t = int(arg[b]); ch.append(int(idx[t])); b -= int(c[t])
+    return torch.tensor(ch[::-1])
+
+def solve_sum(opts: list[Options], budget: float, units: int = 8192) -> tuple[torch.Tensor, float]:
+    """Index of the chosen option per layer minimising the **sum** of the layers' errors within `budget` (for errors
+    that add up, such as estimated loss increases); and that sum. The better of a Lagrangian search (each layer
+    minimises `err + λ·cost`, `λ` bisected to the budget, the rest spent greedily) and a knapsack dynamic program over
+    the budget in `units` steps."""
+    n = max(len(o) for o in opts)
+    err = torch.full((len(opts), n), float('inf'), dtype=torch.float64)
+    cost = torch.full((len(opts), n), float('inf'), dtype=torch.float64)
+    for l, o in enumerate(opts): err[l, :len(o)], cost[l, :len(o)] = o.err, o.cost
+    least = cost.min(1).values.sum().item()
+    if least > budget: raise BudgetError(f'budget {budget:.6g} is below the smallest reachable cost {least:.6g}')
+    rows, res = torch.arange(len(opts)), []
+    for ch in (_lagrangian(err, cost, budget), _knapsack(opts, budget, units) if budget > 0 else None):
+        if ch is not None and cost[rows, ch].sum().item() <= budget: res.append((err[rows, ch].sum().item(), ch))
+    total, ch = min(res, key=lambda r: r[0])
+    return ch, total
 
 # %% ../nbs/03_allocation.ipynb #051ba5c9
 def _only_k(o: Options, k: int) -> Options:
