@@ -1,14 +1,18 @@
-"""Wall-clock seconds of `compress(..., method="alds")` on torchvision ResNet-18 and ResNet-50.
+"""Wall-clock seconds of `compress(..., method="alds")`: data-free on torchvision ResNet-18 and ResNet-50, and with
+calibration data on the trained ResNet-20 (1024 CIFAR-10 training images) and ResNet-18 at 224×224 (256 inputs).
 
-Seeded random weights, keep 0.5 of parameters, split into error tables, allocation and model building.
-Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N]
+Data-free: seeded random weights, keep 0.5 of parameters, split into error tables, allocation and model building.
+With data (`--data`): the whole call, calibration passes included, for the data objectives `fisher` and `auto`.
+Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data]
 """
 import argparse, json, time, platform
+from pathlib import Path
 import torch, torchvision
 from lowrank_nb.grouping import find_layers, fold_weight
 from lowrank_nb.bounds import layer_tables, clear_cache
 from lowrank_nb.allocation import allocate
 from lowrank_nb.compress import compress, apply_plan, count_params
+from lowrank_nb.cli import load_data, load_weights, calibration_images
 
 def bench(name, objective):
     torch.manual_seed(0)
@@ -29,12 +33,29 @@ def bench(name, objective):
     return dict(model=name, objective=objective, total_s=round(total, 2), tables_s=round(t_tables, 2), allocation_s=round(t_alloc, 2),
                 build_s=round(t_build, 2), keep_params=round(plan.keep_params, 5), layers=len(plan.layers), params=n)
 
+def bench_data(name, objective, samples, keep=0.5):
+    "Seconds of one `compress` call with calibration data (a trained ResNet-20 on CIFAR-10 images; ResNet-18: random weights and inputs)."
+    torch.manual_seed(0)
+    if name == 'resnet20':
+        model = load_weights('resnet20', Path(__file__).parent/'results'/'resnet20_cifar10_jpeg.pt').eval()
+        x = calibration_images(load_data('cifar10')[0], samples)
+    else:
+        model = getattr(torchvision.models, name)().eval()
+        x = torch.randn(samples, 3, 224, 224)
+    clear_cache()
+    t0 = time.perf_counter()
+    small, plan = compress(model, keep=keep, budget='params', example_input=x[:1], data=x, objective=objective)
+    return dict(model=name, objective=objective, samples=samples, keep=keep, total_s=round(time.perf_counter() - t0, 2),
+                keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--objective', default='paper')
     ap.add_argument('--threads', type=int, default=None)
+    ap.add_argument('--data', action='store_true', help='time compress with calibration data instead (fisher and auto)')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
-    res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(),
-               results=[bench(m, a.objective) for m in ('resnet18', 'resnet50')])
+    if a.data: results = [bench_data(m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256)) for o in ('fisher', 'auto')]
+    else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
+    res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(), results=results)
     print(json.dumps(res, indent=1))

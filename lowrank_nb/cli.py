@@ -210,8 +210,9 @@ def run_paper(data=None, epochs: int = 60, retrain_epochs: int = 30, keep: float
                              ks=[l.k for l in plan.layers]))
             print(json.dumps(rows[-1]), flush=True)
     res['compress_only'] = rows
-    small, plan = compress(model, keep=keep, method='alds', example_input=x)
-    a = res['alds'] = dict(keep=keep, objective=plan.objective, keep_params=plan.keep_params, keep_macs=plan.keep_macs,
+    calib = calibration_images(train, min(DEFAULT_CALIB, len(tx)), seed)      # the defaults with data: unlabeled training images
+    small, plan = compress(model, keep=keep, method='alds', example_input=x, data=calib)
+    a = res['alds'] = dict(keep=keep, objective=plan.objective, calib=len(calib), keep_params=plan.keep_params, keep_macs=plan.keep_macs,
                            params_removed_pct=100 * (1 - plan.keep_params), macs_removed_pct=100 * (1 - plan.keep_macs),
                            before_retrain=evaluate(small, test))
     t = time.time()
@@ -287,7 +288,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--calib', type=_nonneg_int, default=None, metavar='N',
                    help='compress with N random training images (unlabeled) as calibration data: layers fitted to them, BatchNorm corrected, ALDS allocating by them (default: 0, data-free; 1024 for svd_llm, pca and pfp, which need them)')
     p.add_argument('--root', default=None, help='with --calib: folder holding the data (default: the library search path)')
-    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None, help='ALDS objective: data-free paper (the default without --calib), bound or exact; with --calib also fisher, output or auto (the default)')
+    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None, help='ALDS objective: data-free paper (the default without --calib), bound or exact; with --calib also fisher (the default), output or auto')
     p.add_argument('--no-guard', action='store_true', help='ALDS: keep grouped factorings even where k=1 has a smaller true error at no more cost (the reference code\'s choice)')
     p.add_argument('--max-k', type=_pos_int, default=None, help='largest number of groups per layer ALDS considers (default: all)')
     p.add_argument('--data', choices=DATASETS, default=None, help='data set whose input shape is used to count MACs (default: from --arch)')
@@ -335,7 +336,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--methods', default='all', help=f'comma-separated methods, or all (default): {",".join(METHODS)}')
     p.add_argument('--keeps', default='0.7,0.5,0.3,0.2', help='comma-separated keep ratios (default 0.7,0.5,0.3,0.2)')
     p.add_argument('--budget', choices=BUDGETS, default='params', help='what the keep ratios count: params or flops (default params)')
-    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None, help='objective of the ALDS variants (default: paper, or auto with --calib)')
+    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None, help='objective of the ALDS variants (default: paper, or fisher with --calib)')
     p.add_argument('--no-guard', action='store_true', help='ALDS without the k=1 guard (points keyed +noguard)')
     p.add_argument('--retrain', type=int, default=0, metavar='R', help='retraining epochs per point with LR rewinding (default 0: compress only)')
     p.add_argument('--train-epochs', type=_pos_int, default=None, metavar='E', help='length of the original training schedule (needed with --retrain, or to train without --ckpt)')

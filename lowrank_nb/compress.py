@@ -234,10 +234,10 @@ METHODS = WEIGHT_METHODS + ('svd_llm', 'pca', 'ft', 'pfp')   # + the baselines c
 BUDGETS = ('params', 'flops')             # counted budgets (every method)
 ALL_BUDGETS = BUDGETS + ('latency',)      # + measured latency (the low-rank methods)
 ALL_OBJECTIVES = OBJECTIVES + DATA_OBJECTIVES + ('auto',)   # data-free, data-aware, and the best of `Calibration.candidates`
-DEFAULT_OBJECTIVE, DEFAULT_DATA_OBJECTIVE = 'paper', 'auto'
+DEFAULT_OBJECTIVE, DEFAULT_DATA_OBJECTIVE = 'paper', 'fisher'
 
 def default_objective(data) -> str:
-    "The objective `compress` uses when none is given: `paper` without calibration data, `auto` with it (see the data-aware results)."
+    "The objective `compress` uses when none is given: `paper` without calibration data, `fisher` with it (see the data-aware results)."
     return DEFAULT_OBJECTIVE if data is None else DEFAULT_DATA_OBJECTIVE
 
 def _check_args(model, keep, budget, method, objective, solver, example_input, latency_ok: bool = False, data=None,
@@ -388,8 +388,8 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
     Returns a new model (the input is not modified) and its `Plan`. `method`: `alds` or a baseline (see `METHODS`).
     `data`: calibration inputs (a tensor batch, a DataLoader or an iterable of `x` or `(x, y)`; labels ignored; how much
     and which steps: `calibration`, a `Calibration`). With data, every method builds its layers from the data (fitted
-    in sequence, BatchNorm corrected) and ALDS allocates by the data (`objective`: `fisher`, `output` or `auto`, the
-    default); without it, everything is computed from the weights (`objective`: `paper`, the default, `bound` or
+    in sequence, BatchNorm corrected) and ALDS allocates by the data (`objective`: `fisher`, the default, `output` or
+    `auto`); without it, everything is computed from the weights (`objective`: `paper`, the default, `bound` or
     `exact`). `multiple`: ranks are multiples of it (default 1; with `budget="latency"` the device's
     `default_multiple`); `ks`: the group counts `k` allowed (e.g. `[1]` where grouped convolutions are slow), besides
     `max_k`; `latency_cache`: keep measured latency tables on disk (see `lowrank_nb.latency`); `latency_rounds`:
@@ -426,11 +426,12 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
     weights = [fold_weight(l.module).cpu() for l in todo]
     k_cap = {'alds': max_k, 'alds_simple': None}.get(method, 1)
     allowed = [[k for k in candidate_ks(l.shape, k_cap) if ks is None or k in ks] for l in todo]
-    objectives = list(cfg.candidates) if objective == 'auto' else [objective]
+    alds = method in ('alds', 'alds_error')                        # the methods whose allocation an objective sets
+    objectives = list(cfg.candidates) if objective == 'auto' and alds else [objective]
     data_aware = method in ('alds', 'alds_error') and any(o in DATA_OBJECTIVES for o in objectives)
     tables = [layer_tables(l.module, max_k=k_cap, ks=a) for l, a in zip(todo, allowed)]
     x_fit, x_hold = x, None
-    if x is not None and objective == 'auto' and cfg.holdout:
+    if x is not None and len(objectives) > 1 and cfg.holdout:
         h = int(round(len(x) * cfg.holdout))
         if h < 1 or h >= len(x): raise ValueError(f'objective "auto" holds out {cfg.holdout:.0%} of {len(x)} samples: give more samples or another objective')
         x_fit, x_hold = x[:len(x) - h], x[len(x) - h:]
@@ -510,7 +511,7 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
     if x is not None:
         plan.calibration = dict(samples=len(x), fit_samples=len(x_fit), refit=cfg.refit and method != 'svd_llm',
                                 bn=cfg.bn and method != 'svd_llm', positions=cfg.positions, seconds=round(time.time() - t0, 2))
-        if objective == 'auto': plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
+        if len(tried) > 1: plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
     return small, plan
 
 def _unreachable(keep, budget, total, dense_cost, mults, shapes, tables, costs, multiple) -> str:

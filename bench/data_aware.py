@@ -1,0 +1,117 @@
+#!/usr/bin/env python
+"""Ablation of the data-aware pieces, compress-only, on a trained network: each piece on and off, the data-free
+objectives and solvers, and the data-aware baselines, at the same honestly counted budgets. Prints one JSON line per
+point and keeps every finished point in --out (rerunning the same command resumes).
+
+    python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --out bench/results/data_aware/resnet20.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5 --budget flops --ks 1 --multiple 8 --variants fast \\
+        --out bench/results/data_aware/resnet20_fast.json
+
+Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
+"""
+from __future__ import annotations
+import argparse, json, sys, time
+from pathlib import Path
+import torch
+from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
+from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance
+from lowrank_nb.compress import compress
+from lowrank_nb.experiments import ResultLog, measure, model_fingerprint
+
+ROOT = Path(__file__).resolve().parent
+NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROOT/'results'/'fmnist_net.pt',
+        'vgg16_bn_cifar': ROOT/'results'/'vgg16_bn_cifar10_jpeg.pt'}
+
+def C(**kw): return Calibration(**kw)
+
+# name: (compress keyword arguments beyond the budget, whether calibration data is passed, what to do after)
+VARIANTS = {
+    'free/paper':        (dict(objective='paper'), False, None),
+    'free/paper+bn-new': (dict(objective='paper'), False, 'reestimate'),   # BatchNorm estimated again from scratch
+    'free/paper+bn':     (dict(objective='paper'), False, 'shift'),        # BatchNorm moved by the shift (reference)
+    'paper+white':       (dict(objective='paper', calibration=C(refit=False, bn=False)), True, None),
+    'paper+white+bn':    (dict(objective='paper', calibration=C(refit=False, bn=True)), True, None),
+    'paper+seq':         (dict(objective='paper', calibration=C(refit=True, bn=False)), True, None),
+    'paper+seq+bn':      (dict(objective='paper'), True, None),
+    'output+seq+bn':     (dict(objective='output'), True, None),
+    'fisher+white+bn':   (dict(objective='fisher', calibration=C(refit=False, bn=True)), True, None),
+    'fisher+seq':        (dict(objective='fisher', calibration=C(refit=True, bn=False)), True, None),
+    'fisher+seq+bn':     (dict(objective='fisher'), True, None),
+    'auto':              (dict(objective='auto'), True, None),
+    'exact+seq+bn':      (dict(objective='exact'), True, None),
+    'bound+seq+bn':      (dict(objective='bound'), True, None),
+    'free/exact':        (dict(objective='exact'), False, None),
+    'free/bound':        (dict(objective='bound'), False, None),
+    'free/paper-alt':    (dict(objective='paper', solver='alternating'), False, None),
+    'free/bound-alt':    (dict(objective='bound', solver='alternating'), False, None),
+    'svd_llm':           (dict(method='svd_llm'), True, None),
+    'pfp':               (dict(method='pfp'), True, None),
+    'pca':               (dict(method='pca'), True, None),
+    'svd+data':          (dict(method='svd'), True, None),
+    'lrank+data':        (dict(method='lrank'), True, None),
+    'free/lrank':        (dict(method='lrank'), False, None),
+    'free/svd':          (dict(method='svd'), False, None),
+}
+GROUPS = {
+    'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
+                 'paper+seq+bn', 'output+seq+bn', 'fisher+white+bn', 'fisher+seq', 'fisher+seq+bn', 'auto'],
+    'datafree': ['free/paper', 'free/bound', 'free/exact', 'free/paper-alt', 'free/bound-alt'],
+    'baselines': ['svd_llm', 'pfp', 'pca', 'free/svd', 'svd+data', 'free/lrank', 'lrank+data', 'exact+seq+bn', 'bound+seq+bn'],
+    'fast': ['free/paper', 'paper+seq+bn', 'fisher+seq+bn', 'auto'],
+}
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--net', choices=sorted(NETS), required=True)
+    ap.add_argument('--keeps', required=True, help='comma-separated keep ratios')
+    ap.add_argument('--budget', choices=('params', 'flops'), default='params')
+    ap.add_argument('--variants', default='ablation,datafree,baselines', help=f'comma-separated variants or groups {sorted(GROUPS)}')
+    ap.add_argument('--calib', type=int, default=1024, help='calibration images (default 1024)')
+    ap.add_argument('--ks', default=None, help='group counts allowed, e.g. 1')
+    ap.add_argument('--multiple', type=int, default=None)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--out', required=True)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    names = []
+    for v in a.variants.split(','):
+        for n in GROUPS.get(v, [v]):
+            if n not in VARIANTS: sys.exit(f'unknown variant {n!r}: choose from {sorted(VARIANTS)} or {sorted(GROUPS)}')
+            if n not in names: names.append(n)
+    model = load_weights(a.net, NETS[a.net]).float().eval()
+    data = default_dataset(a.net)
+    train, test = load_data(data)
+    calib = calibration_images(train, a.calib, a.seed)
+    hold = calibration_images(train, a.calib + 1024, a.seed)[a.calib:]        # 1024 other training images: the output distance
+    x = torch.zeros(1, *INPUT_SHAPES[data])
+    ks = None if a.ks is None else [int(k) for k in a.ks.split(',')]
+    meta = dict(net=a.net, ckpt=str(NETS[a.net].relative_to(ROOT.parent)), model=model_fingerprint(model), data=data,
+                calib=a.calib, budget=a.budget, ks=ks, multiple=a.multiple, seed=a.seed, threads=a.threads, torch=torch.__version__)
+    log = ResultLog(a.out, meta=meta)
+    if 'baseline' not in log.meta: log.meta['baseline'] = measure(model, test, x); log.save()
+    for keep in [float(k) for k in a.keeps.split(',')]:
+        for name in names:
+            key = f'{name}@{a.budget}={keep:g}'
+            if log.done(key): continue
+            kw, with_data, after = VARIANTS[name]
+            kw = dict(kw)
+            if ks is not None: kw['ks'] = ks
+            if a.multiple is not None: kw['multiple'] = a.multiple
+            t = time.time()
+            try: small, plan = compress(model, keep, budget=a.budget, example_input=x, seed=a.seed, data=calib if with_data else None, **kw)
+            except ValueError as e:
+                rec = dict(key=key, variant=name, keep=keep, error=str(e)); log.add(rec); print(json.dumps(rec), flush=True); continue
+            if after == 'reestimate': small = recalibrate_bn(small, calib)
+            elif after == 'shift': small = recalibrate_bn(small, calib, reference=model)
+            secs = time.time() - t
+            m = measure(small, test, x)
+            rec = dict(key=key, variant=name, keep=keep, budget=a.budget, top1=m['top1'], top5=m['top5'],
+                       keep_params=m['params'] / log.meta['baseline']['params'], keep_macs=m['macs'] / log.meta['baseline']['macs'],
+                       drop=log.meta['baseline']['top1'] - m['top1'], distance=output_distance(model, small, hold),
+                       seconds=round(secs, 2), objective=plan.objective, calibration=plan.calibration,
+                       ks=sorted({l.k for l in plan.factored}))
+            log.add(rec)
+            print(json.dumps(rec), flush=True)
+
+if __name__ == '__main__': main()
