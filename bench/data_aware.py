@@ -20,7 +20,8 @@ from lowrank_nb.experiments import ResultLog, measure, model_fingerprint
 
 ROOT = Path(__file__).resolve().parent
 NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROOT/'results'/'fmnist_net.pt',
-        'vgg16_bn_cifar': ROOT/'results'/'vgg16_bn_cifar10_jpeg.pt'}
+        'vgg16_bn_cifar': ROOT/'results'/'vgg16_bn_cifar10_jpeg.pt',
+        'torchvision:mobilenet_v2': ROOT/'results'/'mobilenet_v2_cifar10_jpeg.pt'}
 
 def C(**kw): return Calibration(**kw)
 
