@@ -345,7 +345,7 @@ def data_table(W: torch.Tensor, st: LayerStats, ks: list[int], output: bool = Fa
     return DataTable(out, loss)
 
 # %% ../nbs/04_calibrate.ipynb #1f4627a5
-BATCHNORMS = nn.modules.batchnorm._BatchNorm      # every BatchNorm kind (1d/2d/3d, lazy, synchronised)
+BATCHNORMS = (nn.modules.batchnorm._BatchNorm,)   # every BatchNorm kind (1d/2d/3d, lazy, synchronised), for isinstance
 
 def _tracked_bns(model: nn.Module) -> list:
     return [m for m in model.modules() if isinstance(m, BATCHNORMS) and m.track_running_stats and m.running_mean is not None]
