@@ -5,7 +5,7 @@ Data-free: seeded random weights, keep 0.5 of parameters, split into error table
 With data (`--data`): the whole call, calibration passes included, for the data objectives `fisher` and `auto`.
 Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data]
 """
-import argparse, json, time, platform
+import argparse, functools, json, time, platform
 from pathlib import Path
 import torch, torchvision
 from lowrank_nb.grouping import find_layers, fold_weight
@@ -33,12 +33,16 @@ def bench(name, objective):
     return dict(model=name, objective=objective, total_s=round(total, 2), tables_s=round(t_tables, 2), allocation_s=round(t_alloc, 2),
                 build_s=round(t_build, 2), keep_params=round(plan.keep_params, 5), layers=len(plan.layers), params=n)
 
+@functools.lru_cache(maxsize=None)
+def _trained_resnet20(samples):
+    "The trained ResNet-20 and `samples` random CIFAR-10 training images, read once for every objective timed."
+    model = load_weights('resnet20', Path(__file__).parent/'results'/'resnet20_cifar10_jpeg.pt').eval()
+    return model, calibration_images(load_data('cifar10')[0], samples)
+
 def bench_data(name, objective, samples, keep=0.5):
     "Seconds of one `compress` call with calibration data (a trained ResNet-20 on CIFAR-10 images; ResNet-18: random weights and inputs)."
     torch.manual_seed(0)
-    if name == 'resnet20':
-        model = load_weights('resnet20', Path(__file__).parent/'results'/'resnet20_cifar10_jpeg.pt').eval()
-        x = calibration_images(load_data('cifar10')[0], samples)
+    if name == 'resnet20': model, x = _trained_resnet20(samples)
     else:
         model = getattr(torchvision.models, name)().eval()
         x = torch.randn(samples, 3, 224, 224)

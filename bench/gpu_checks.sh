@@ -7,7 +7,7 @@
 # Before: the fastcore and fastprogress wheels in .whl/ (the device image lacks them:
 #   pip download fastcore fastprogress --no-deps -d .whl), and the CIFAR-10 JPEG archive in shared/data/
 #   (mkdir -p shared/data && cp ../shared/data/cifar10-jpeg.tar.gz shared/data/). Both paths are git-ignored.
-# Writes under $OUT (the device tool's output folder; default runs/gpu_checks): few files, two folders deep at most.
+# Writes under $OUT (the folder whose files come back from the GPU machine; default runs/gpu_checks): few files, two folders deep at most.
 set -u
 OUT=${OUT:-runs/gpu_checks}; mkdir -p "$OUT"
 pip install -q --no-deps --target /tmp/site .whl/*.whl 2>&1 | tail -2

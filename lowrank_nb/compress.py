@@ -428,7 +428,7 @@ def compress(model: nn.Module, keep: float, budget: str = 'params', method: str 
     allowed = [[k for k in candidate_ks(l.shape, k_cap) if ks is None or k in ks] for l in todo]
     alds = method in ('alds', 'alds_error')                        # the methods whose allocation an objective sets
     objectives = list(cfg.candidates) if objective == 'auto' and alds else [objective]
-    data_aware = method in ('alds', 'alds_error') and any(o in DATA_OBJECTIVES for o in objectives)
+    data_aware = alds and any(o in DATA_OBJECTIVES for o in objectives)
     tables = [layer_tables(l.module, max_k=k_cap, ks=a) for l, a in zip(todo, allowed)]
     x_fit, x_hold = x, None
     if x is not None and len(objectives) > 1 and cfg.holdout:
