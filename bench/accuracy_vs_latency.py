@@ -18,8 +18,8 @@ import argparse, json, platform, time
 from pathlib import Path
 import torch, torchvision
 from lowrank_nb.cli import load_data, load_weights, calibration_images
-from lowrank_nb.compress import compress
-from lowrank_nb.latency import deploy, models_latency
+from lowrank_nb.compress import compress, AllocOptions
+from lowrank_nb.latency import LatencyBudget, deploy, models_latency
 from lowrank_nb.experiments import measure
 from lowrank_nb.allocation import BudgetError
 
@@ -40,12 +40,12 @@ def main(a):
     x20 = torch.randn(a.batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
     r18 = torchvision.models.resnet18().eval().to(memory_format=torch.channels_last)
     x18 = torch.randn(a.batch, 3, 224, 224).contiguous(memory_format=torch.channels_last)
-    configs = {'grouped': dict(), 'fast': dict(ks=[1], multiple=a.multiple)}
+    configs = {'grouped': AllocOptions(), 'fast': AllocOptions(ks=[1], multiple=a.multiple)}
     done = json.loads(Path(a.out).read_text())['rows'] if a.out and Path(a.out).exists() else []
     rows = []
     def save():
         if a.out: Path(a.out).write_text(json.dumps(dict(rows=rows, partial=True), indent=1))
-    for name, kw in configs.items():
+    for name, alloc in configs.items():
         points = [('flops', k) for k in a.keeps] + ([('latency', k) for k in a.latency_keeps] if name == 'fast' else [])
         for budget, keep in points:
             for with_data in (False, True):
@@ -54,8 +54,8 @@ def main(a):
                 if old is not None: rows.append(old); continue
                 t0 = time.perf_counter()
                 ex = x20 if budget == 'latency' else x1
-                lat_kw = dict(latency_form='folded', latency_cache=False) if budget == 'latency' else {}
-                try: small, plan = compress(r20, keep, budget=budget, example_input=ex, data=calib if with_data else None, **kw, **lat_kw)
+                b = LatencyBudget(form='folded', cache=False) if budget == 'latency' else budget
+                try: small, plan = compress(r20, keep, budget=b, example_input=ex, data=calib if with_data else None, alloc=alloc)
                 except BudgetError as e:
                     rows.append(dict(config=name, budget=budget, keep=keep, data=with_data, unreachable=str(e))); save()
                     print(json.dumps(rows[-1]), flush=True); continue
@@ -65,7 +65,7 @@ def main(a):
                            keep_macs=plan.keep_macs, keep_params=plan.keep_params, compress_s=round(secs, 1),
                            resnet20_latency=ratio(r20, small.to(memory_format=torch.channels_last), x20, a.repeats))
                 if budget == 'flops' and not with_data:   # the structure of this configuration on ResNet-18 at 224
-                    s18, p18 = compress(r18, keep, budget='flops', example_input=x18[:1], **kw)
+                    s18, p18 = compress(r18, keep, budget='flops', example_input=x18[:1], alloc=alloc)
                     row.update(resnet18_keep_macs=p18.keep_macs, resnet18_latency=ratio(r18, s18.to(memory_format=torch.channels_last), x18, a.repeats))
                 rows.append(row); save()
                 print(json.dumps(row), flush=True)

@@ -11,7 +11,8 @@ import torch, torchvision
 from lowrank_nb.grouping import find_layers, fold_weight
 from lowrank_nb.bounds import layer_tables, clear_cache
 from lowrank_nb.allocation import allocate
-from lowrank_nb.compress import compress, apply_plan, count_params
+from lowrank_nb.compress import compress, apply_plan, AllocOptions
+from lowrank_nb.core import count_params
 from lowrank_nb.cli import load_data, load_weights, calibration_images
 
 def bench(name, objective):
@@ -19,7 +20,7 @@ def bench(name, objective):
     model = getattr(torchvision.models, name)().eval()
     clear_cache()
     t0 = time.perf_counter()
-    small, plan = compress(model, keep=0.5, budget='params', method='alds', objective=objective)
+    small, plan = compress(model, keep=0.5, budget='params', method='alds', alloc=AllocOptions(objective=objective))
     total = time.perf_counter() - t0
     # the same stages again, timed one by one (cold cache)
     clear_cache()
@@ -48,7 +49,7 @@ def bench_data(name, objective, samples, keep=0.5):
         x = torch.randn(samples, 3, 224, 224)
     clear_cache()
     t0 = time.perf_counter()
-    small, plan = compress(model, keep=keep, budget='params', example_input=x[:1], data=x, objective=objective)
+    small, plan = compress(model, keep=keep, budget='params', example_input=x[:1], data=x, alloc=AllocOptions(objective=objective))
     return dict(model=name, objective=objective, samples=samples, keep=keep, total_s=round(time.perf_counter() - t0, 2),
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
 from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance
-from lowrank_nb.compress import compress
+from lowrank_nb.compress import compress, AllocOptions
 from lowrank_nb.experiments import ResultLog, measure, model_fingerprint
 
 ROOT = Path(__file__).resolve().parent
@@ -25,7 +25,7 @@ NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROO
 
 def C(**kw): return Calibration(**kw)
 
-# name: (compress keyword arguments beyond the budget, whether calibration data is passed, what to do after)
+# name: (compress keyword arguments beyond the budget (objective and solver go into its AllocOptions), whether calibration data is passed, what to do after)
 VARIANTS = {
     'free/paper':        (dict(objective='paper'), False, None),
     'free/paper+bn-new': (dict(objective='paper'), False, 'reestimate'),   # BatchNorm estimated again from scratch
@@ -97,10 +97,9 @@ def main(argv=None):
             if log.done(key): continue
             kw, with_data, after = VARIANTS[name]
             kw = dict(kw)
-            if ks is not None: kw['ks'] = ks
-            if a.multiple is not None: kw['multiple'] = a.multiple
+            alloc = AllocOptions(objective=kw.pop('objective', None), solver=kw.pop('solver', 'joint'), ks=ks, multiple=a.multiple, seed=a.seed)
             t = time.time()
-            try: small, plan = compress(model, keep, budget=a.budget, example_input=x, seed=a.seed, data=calib if with_data else None, **kw)
+            try: small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
             except ValueError as e:
                 rec = dict(key=key, variant=name, keep=keep, error=str(e)); log.add(rec); print(json.dumps(rec), flush=True); continue
             if after == 'reestimate': small = recalibrate_bn(small, calib)

@@ -18,9 +18,9 @@ Examples:
 """
 import argparse, copy, json, os, platform, sys, time
 import torch, torchvision
-from lowrank_nb.compress import compress
+from lowrank_nb.compress import compress, AllocOptions
 from lowrank_nb.models import resnet20
-from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple, deploy
+from lowrank_nb.latency import LatencyBudget, time_calls, set_fastest_modes, device_key, default_multiple, deploy
 from lowrank_nb.factor import FactoredConv
 
 MODELS = {  # name: (constructor, input resolution)
@@ -69,12 +69,12 @@ def run(a):
         torch.manual_seed(0)
         orig = ctor().eval()
         x1 = torch.randn(1, 3, hw, hw)
-        kw = {'max_k': a.max_k} if a.max_k else {}
         comp = {}
         for v in variants(a.methods, a.keeps, multiple, a.alds_variants.split(',')):
             method, keep, mult, ks = v
             t0 = time.perf_counter()
-            small, plan = compress(orig, keep, budget='flops', method=method, example_input=x1, multiple=mult, ks=None if ks is None else list(ks), **kw)
+            small, plan = compress(orig, keep, budget='flops', method=method, example_input=x1,
+                                   alloc=AllocOptions(ks=None if ks is None else list(ks), multiple=mult, max_k=a.max_k or None))
             comp[v] = (small, plan, time.perf_counter() - t0)
         for b in a.batches:
             x = torch.randn(b, 3, hw, hw, device=dev, dtype=dtype).contiguous(memory_format=fmt)
@@ -104,8 +104,8 @@ def run(a):
                     ol = prepare(orig, dev, dtype, fmt)
                     target = min(1.0, row['grouped_ratio'], row['fastest_ratio'])
                     try:
-                        sl, pl = compress(ol, target, budget='latency', example_input=x, multiple=mult, ks=None if ks is None else list(ks),
-                                          latency_cache=not a.no_cache, **kw)
+                        sl, pl = compress(ol, target, budget=LatencyBudget(cache=not a.no_cache), example_input=x,
+                                          alloc=AllocOptions(ks=None if ks is None else list(ks), multiple=mult, max_k=a.max_k or None))
                         tl = timed({'o': o, 'l': sl, 's': s}, x, a.repeats, dev)
                         row['latency_budget'] = dict(keep=round(target, 4), latency_ratio=round(tl['l'] / tl['o'], 4),
                                                      flops_variant_ratio_again=round(tl['s'] / tl['o'], 4), mac_ratio=round(pl.keep_macs, 4),

@@ -9,7 +9,7 @@ for every MAC-budget point inside the latency-budget curve, the latency-budget e
 measured latency, divided by the MAC-budget error (issue target: at most 1.10). With --plot, saves the two curves.
 --deploy times a deployed form of every model, the original included (lowrank_nb.latency.deploy): folded (BatchNorm
 folded, fastest modes measured again on the folded model) or compiled (that, then torch.compile with frozen weights);
-the latency budgets are then met in that form too (compress(..., latency_form=...)).
+the latency budgets are then met in that form too (compress(..., budget=LatencyBudget(form=...))).
 
 Examples:
   python bench/latency_vs_macs.py --model resnet18 --batch 32 --threads 2 --out bench/results/latency/resnet18_b32_cpu_error_vs_latency.json
@@ -17,9 +17,9 @@ Examples:
 """
 import argparse, copy, json, os, platform, sys, time
 import torch, torchvision
-from lowrank_nb.compress import compress
+from lowrank_nb.compress import compress, AllocOptions
 from lowrank_nb.models import resnet20
-from lowrank_nb.latency import time_calls, set_fastest_modes, device_key, default_multiple, deploy
+from lowrank_nb.latency import LatencyBudget, time_calls, set_fastest_modes, device_key, default_multiple, deploy
 
 MODELS = {'resnet20': (lambda: resnet20(), 32), 'resnet18': (lambda: torchvision.models.resnet18(), 224),
           'vgg16': (lambda: torchvision.models.vgg16_bn(), 224)}
@@ -46,8 +46,8 @@ def main(a):
     for budget, keeps in (('flops', a.mac_keeps), ('latency', a.latency_keeps)):
         for keep in keeps:
             t0 = time.perf_counter()
-            small, plan = compress(orig, keep, budget=budget, example_input=x, multiple=multiple, ks=ks, latency_cache=not a.no_cache,
-                                   **({'latency_form': a.deploy} if budget == 'latency' else {}))
+            small, plan = compress(orig, keep, example_input=x, alloc=AllocOptions(ks=ks, multiple=multiple),
+                                   budget=LatencyBudget(cache=not a.no_cache, form=a.deploy) if budget == 'latency' else budget)
             if budget == 'flops': set_fastest_modes(small, x, cache=not a.no_cache)
             name = f'{budget}@{keep}'
             models[name] = small.to(memory_format=fmt).eval()

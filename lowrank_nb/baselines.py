@@ -4,16 +4,18 @@
 
 # %% ../nbs/11_baselines.ipynb #7dc14af5
 from __future__ import annotations
-import copy, math
+import copy, functools, itertools, math, time
 from dataclasses import dataclass, field
 import torch
 from torch import nn
 import torch.nn.functional as F
 from .grouping import fold_weight, LayerShape, layer_kind
-from .factor import empty_factored, set_submodule, one_thread, FactoredConv
-from .calibrate import calibration_inputs, first_tensor
-from .compress import (Plan, LayerPlan, count_params, count_macs, replace_layers, recount_macs, energy_rank, largest_fitting,
-                                  _check_args, _compressible)
+from .core import count_params, count_macs, first_tensor, replace_modules
+from .factor import empty_factored, one_thread, FactoredConv
+from .bounds import spectral_norm
+from .calibrate import Calibration, calibration_inputs, input_batches, recalibrate_bn
+from .compress import (Plan, LayerPlan, Method, register_method, replace_layers, recount_macs, energy_rank, largest_fitting,
+                                 check_budget_args, compressible_layers)
 from .allocation import BudgetError
 
 # %% auto #0
@@ -38,18 +40,7 @@ def _batches(data, n_batches):
     if data is None: raise ValueError('data is required: sample inputs (a DataLoader, an iterable of batches or one tensor batch) for the output statistics')
     if n_batches is not None and (isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1):
         raise ValueError(f'n_batches must be a positive int or None, got {n_batches!r}')
-    it = [data] if isinstance(data, torch.Tensor) else data
-    for i, b in enumerate(it):
-        if n_batches is not None and i >= n_batches: break
-        x = b[0] if isinstance(b, (list, tuple)) else b
-        if not isinstance(x, torch.Tensor): raise TypeError(f'data: a batch must be a tensor or a tuple (x, y, ...) with a tensor x, got {type(x).__name__}')
-        yield x
-
-def _spectral(W: torch.Tensor) -> float:
-    "Spectral norm of a float64 matrix, from the smaller Gram matrix on one thread (fast and exact enough for errors)."
-    G = W @ W.T if W.shape[0] <= W.shape[1] else W.T @ W
-    if not G.numel(): return 0.
-    with one_thread(G): return torch.linalg.eigvalsh(G)[-1].clamp_min(0).sqrt().item()
+    yield from itertools.islice(input_batches(data), n_batches)
 
 def output_stats(model: nn.Module, names: list, data, n_batches: int|None = None) -> dict:
     "`OutputStats` of the output features of the layers `names` of `model` on `data` (batches `x` or `(x, y, ...)`); layers never called are left out."
@@ -133,9 +124,9 @@ def compress_pca(model: nn.Module, keep: float, budget: str = 'params', data=Non
     """PCA baseline: compress `model` to `keep` of its parameters (or MACs, `budget="flops"` with `example_input`) using
     the output statistics of every layer on `data` (a DataLoader / iterable of batches `x` or `(x, y)`, or one tensor
     batch; `n_batches` limits it). Returns a new model (the input is not modified) and its `Plan` (method `'pca'`)."""
-    _check_args(model, keep, budget, 'svd', 'paper', 'joint', example_input)
+    check_budget_args(model, keep, budget, example_input)
     if data is None: raise ValueError('compress_pca needs data: sample inputs (a DataLoader, an iterable of batches or one tensor batch) for the output statistics')
-    todo, skipped = _compressible(model)
+    todo, skipped = compressible_layers(model)
     stats = output_stats(model, [l.name for l in todo], data, n_batches)
     skipped += [(l.name, 'not used in the forward pass of data') for l in todo if l.name not in stats]
     todo = [l for l in todo if l.name in stats]
@@ -169,8 +160,8 @@ def compress_pca(model: nn.Module, keep: float, budget: str = 'params', data=Non
         if j:
             err = max(0., 1 - fr[j - 1].item())
             W = fold_weight(l.module).double().cpu()
-            nw = _spectral(W)
-            te = _spectral(W - U[:, :j] @ (U[:, :j].T @ W)) / nw if nw > 0 else 0.
+            nw = spectral_norm(W)
+            te = spectral_norm(W - U[:, :j] @ (U[:, :j].T @ W)) / nw if nw > 0 else 0.
         lps.append(LayerPlan(l.name, s.kind, tuple(l.module.weight.shape), 1 if j else 0, j, err, te, s.dense_params + b,
                              j * (s.f + s.cols) + s.f if j else s.dense_params + b))
     new = replace_layers(model, [lp for lp in lps if lp.j], lambda layer, lp: pca_layer(layer, stats[lp.name], lp.j))
@@ -348,12 +339,8 @@ def prune_filters(model: nn.Module, channels: dict, init: bool = True, scores: d
         out_idx[name] = idx
         for b in p.bns: out_idx[b] = idx
         in_idx[p.consumer] = (idx[:, None] * p.per_channel + torch.arange(p.per_channel, device=idx.device)).flatten()
-    new = copy.deepcopy(model)
-    names = {}
-    for name, m in new.named_modules(remove_duplicate=False): names.setdefault(id(m), []).append(name)
-    for name in {**out_idx, **in_idx}:
-        rep = _sliced(model.get_submodule(name), out_idx.get(name), in_idx.get(name))
-        for n in names[id(new.get_submodule(name))]: set_submodule(new, n, rep)
+    new = replace_modules(copy.deepcopy(model), {name: _sliced(model.get_submodule(name), out_idx.get(name), in_idx.get(name))
+                                                 for name in {**out_idx, **in_idx}})
     return new
 
 # %% ../nbs/11_baselines.ipynb #ffea1abb
@@ -384,7 +371,7 @@ def compress_ft(model: nn.Module, keep: float, budget: str = 'params', example_i
     """FT baseline: l1-norm filter pruning of every prunable conv with one uniform ratio, bisected so that the pruned
     model keeps at most `keep` of its parameters (or MACs, `budget="flops"` with `example_input`). Returns a new model
     (the input is not modified) and its `Plan` (method `'ft'`, one `LayerPlan` per prunable conv with `channels`)."""
-    _check_args(model, keep, budget, 'svd', 'paper', 'joint', example_input)
+    check_budget_args(model, keep, budget, example_input)
     ok, why = _analyse(model)
     if not ok: raise ValueError('the model has nothing to prune: ' + ('; '.join(f'{n}: {r}' for n, r in why.items()) or 'it has no conv layer'))
     for n in ok:
@@ -405,8 +392,8 @@ def compress_ft(model: nn.Module, keep: float, budget: str = 'params', example_i
         W = fold_weight(conv).double().cpu()
         l1 = W.abs().sum(1)
         gone = torch.ones(conv.out_channels, dtype=torch.bool); gone[_keep_idx(conv, n, True).cpu()] = False
-        nw = _spectral(W)
-        te = _spectral(W[gone]) / nw if gone.any() and nw > 0 else 0.
+        nw = spectral_norm(W)
+        te = spectral_norm(W[gone]) / nw if gone.any() and nw > 0 else 0.
         lps.append(LayerPlan(name=name, kind=layer_kind(conv), shape=tuple(conv.weight.shape), k=0, j=0,
                                error=(l1[gone].sum() / l1.sum()).item() if l1.sum() > 0 else 0., true_error=te,
                                params_before=sum(q.numel() for q in conv.parameters()),
@@ -461,7 +448,7 @@ def compress_pfp(model: nn.Module, keep: float, budget: str = 'params', data=Non
     """PFP baseline: prune the filters of every prunable conv by sensitivity on `data` (calibration inputs, at most
     `samples`), as few or many per layer as PFP's sampling gives, to at most `keep` of the parameters (or MACs,
     `budget="flops"` with `example_input`). Returns a new model (the input is not modified) and its `Plan` (`'pfp'`)."""
-    _check_args(model, keep, budget, 'svd', 'paper', 'joint', example_input)
+    check_budget_args(model, keep, budget, example_input)
     if data is None: raise ValueError('compress_pfp needs data: sample inputs (a DataLoader, an iterable of batches or one tensor batch) for the sensitivities')
     ok, why = _analyse(model)
     if not ok: raise ValueError('the model has nothing to prune: ' + ('; '.join(f'{n}: {r}' for n, r in why.items()) or 'it has no conv layer'))
@@ -482,10 +469,10 @@ def compress_pfp(model: nn.Module, keep: float, budget: str = 'params', data=Non
         conv, rep = model.get_submodule(name), new.get_submodule(name)
         W = fold_weight(conv).double().cpu()
         gone = torch.ones(conv.out_channels, dtype=torch.bool); gone[_keep_idx(conv, n, True, sens[name]).cpu()] = False
-        nw = _spectral(W)
+        nw = spectral_norm(W)
         lps.append(LayerPlan(name=name, kind=layer_kind(conv), shape=tuple(conv.weight.shape), k=0, j=0,
                              error=(sens[name][gone].sum() / sens[name].sum().clamp_min(1e-30)).item(),
-                             true_error=_spectral(W[gone]) / nw if gone.any() and nw > 0 else 0.,
+                             true_error=spectral_norm(W[gone]) / nw if gone.any() and nw > 0 else 0.,
                              params_before=sum(q.numel() for q in conv.parameters()),
                              params_after=sum(q.numel() for q in rep.parameters()), channels=n))
     plan = Plan('pfp', 'none', budget, keep, lps, list(why.items()), count_params(model), count_params(new), seed=seed, solver='none',
@@ -494,13 +481,21 @@ def compress_pfp(model: nn.Module, keep: float, budget: str = 'params', data=Non
     return new, plan
 
 # %% ../nbs/11_baselines.ipynb #16765230
-def compress_baseline(model: nn.Module, keep: float, budget: str, method: str, data=None, example_input=None,
-                      seed: int = 0) -> tuple[nn.Module, Plan]:
-    "The baselines of this chapter by name: `pca`, `ft` or `pfp` (see `compress_pca`, `compress_ft`, `compress_pfp`)."
-    if method == 'pca': return compress_pca(model, keep, budget, data=data, example_input=example_input, seed=seed)
-    if method == 'ft': return compress_ft(model, keep, budget, example_input=example_input, seed=seed)
-    if method == 'pfp': return compress_pfp(model, keep, budget, data=data, example_input=example_input, seed=seed)
-    raise ValueError(f"compress_baseline: method must be 'pca', 'ft' or 'pfp', got {method!r}")
+def compress_baseline(method: str, model: nn.Module, keep: float, budget: str = 'params', x: torch.Tensor|None = None,
+                      example_input=None, seed: int = 0, calibration: Calibration|None = None) -> tuple[nn.Module, Plan]:
+    """The baselines of this chapter by name (`pca`, `ft` or `pfp`) as `compress(method=...)` runs them, on calibration
+    inputs `x`: afterwards PCA's BatchNorm statistics are moved by the shift from the original network and FT's are
+    estimated again (channels were removed); PFP's sensitivities already come from the data."""
+    cfg, t0 = calibration or Calibration(), time.time()
+    if method == 'pca': small, plan = compress_pca(model, keep, budget, data=x, example_input=example_input, seed=seed)
+    elif method == 'ft': small, plan = compress_ft(model, keep, budget, example_input=example_input, seed=seed)
+    elif method == 'pfp': small, plan = compress_pfp(model, keep, budget, data=x, example_input=example_input, seed=seed)
+    else: raise ValueError(f"compress_baseline: method must be 'pca', 'ft' or 'pfp', got {method!r}")
+    if x is None: return small, plan
+    bn = cfg.bn and method != 'pfp'
+    if bn: small = recalibrate_bn(small, x, model if method == 'pca' else None, cfg.samples)
+    plan.calibration = dict(samples=len(x), refit=False, bn=bn, seconds=round(time.time() - t0, 2))
+    return small, plan
 
 # %% ../nbs/11_baselines.ipynb #53046511
 def apply_baseline_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.Module:
@@ -511,3 +506,8 @@ def apply_baseline_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.M
     if plan.method != 'pca': raise ValueError(f"apply_baseline_plan: plan method must be 'pca', 'ft' or 'pfp', got {plan.method!r}")
     if init: raise ValueError('a PCA plan cannot be re-applied without data: use compress_pca(model, keep, data=...) or init=False to load saved weights')
     return replace_layers(model, plan.factored, lambda layer, lp: empty_pca(layer, lp.j))
+
+for _name, _summary, _data in (('pca', "PCA of each layer's outputs on the data (Zhang et al. 2015)", True),
+                               ('ft', 'l1-norm filter pruning, the channels removed (Li et al. 2017)', False),
+                               ('pfp', 'provable filter pruning from data-derived sensitivities (Liebenwein et al. 2020)', True)):
+    register_method(Method(_name, _summary, needs_data=_data, run=functools.partial(compress_baseline, _name), rebuild=apply_baseline_plan))

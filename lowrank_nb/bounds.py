@@ -11,8 +11,8 @@ from .grouping import split_groups, fold_weight, LayerShape
 from .factor import factor_groups
 
 # %% auto #0
-__all__ = ['eigvalsh', 'eigh', 'group_svdvals', 'ErrorTable', 'weight_key', 'clear_cache', 'cached_group_svdvals', 'error_tables',
-           'exact_errors', 'factored_error', 'candidate_ks', 'layer_tables']
+__all__ = ['eigvalsh', 'eigh', 'spectral_norm', 'group_svdvals', 'ErrorTable', 'weight_key', 'clear_cache',
+           'cached_group_svdvals', 'error_tables', 'exact_errors', 'factored_error', 'candidate_ks', 'layer_tables']
 
 # %% ../nbs/02_bounds.ipynb #28d47444
 from .factor import one_thread
@@ -24,6 +24,12 @@ def eigvalsh(G: torch.Tensor) -> torch.Tensor:
 def eigh(G: torch.Tensor):
     "`torch.linalg.eigh` on one CPU thread."
     with one_thread(G): return torch.linalg.eigh(G)
+
+def spectral_norm(M: torch.Tensor) -> float:
+    "`‖M‖₂` of a matrix from the smaller of its Gram matrices (float64, one thread): fast, and exact enough for errors."
+    M = M.double()
+    G = M @ M.T if M.shape[0] <= M.shape[1] else M.T @ M
+    return eigvalsh(G)[-1].clamp_min(0).sqrt().item() if G.numel() else 0.
 
 # %% ../nbs/02_bounds.ipynb #a3f3e29b
 def group_svdvals(W: torch.Tensor, k: int, c: int|None = None) -> torch.Tensor:

@@ -10,13 +10,14 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .grouping import fold_weight, layer_kind
-from .factor import empty_factored, set_submodule, one_thread, FactoredConv
+from .core import first_tensor, replace_modules, set_submodule
+from .factor import empty_factored, one_thread, FactoredConv
+from .bounds import eigh
 
 # %% auto #0
-__all__ = ['DATA_OBJECTIVES', 'BATCHNORMS', 'Calibration', 'first_tensor', 'calibration_inputs', 'fold_order', 'layer_rows',
+__all__ = ['DATA_OBJECTIVES', 'BATCHNORMS', 'Calibration', 'input_batches', 'calibration_inputs', 'fold_order', 'layer_rows',
            'shrink', 'sample_positions', 'LayerStats', 'calibration_stats', 'psd_cholesky', 'whitened_factors',
-           'set_factors', 'DataTable', 'data_table', 'replace_modules', 'calibrate_layers', 'recalibrate_bn',
-           'output_distance']
+           'set_factors', 'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance']
 
 # %% ../nbs/04_calibrate.ipynb #8e625907
 @dataclass
@@ -41,16 +42,8 @@ class Calibration:
         self.candidates = tuple(self.candidates)
 
 # %% ../nbs/04_calibrate.ipynb #abc85bf2
-def first_tensor(x) -> torch.Tensor|None:
-    "The first tensor in `x` (a tensor, or a list/tuple/dict holding one, nested); `None` when there is none."
-    if isinstance(x, torch.Tensor): return x
-    items = x.values() if isinstance(x, dict) else x if isinstance(x, (list, tuple)) else ()
-    for v in items:
-        t = first_tensor(v)
-        if t is not None: return t
-    return None
-
-def _batches(data):
+def input_batches(data):
+    "The input tensors of `data`: itself if a tensor, else each batch `x`, or the tensor `x` of `(x, y, ...)` (or the first one in a dict)."
     if isinstance(data, torch.Tensor): yield data; return
     if isinstance(data, (str, bytes)) or not hasattr(data, '__iter__'):
         raise TypeError(f'data must be a tensor batch, a DataLoader or an iterable of batches `x` or `(x, y, ...)`, got {type(data).__name__}')
@@ -65,7 +58,7 @@ def calibration_inputs(data, samples: int = 1024, like: torch.Tensor|None = None
     are ignored) as one tensor, on `device` in `dtype`; every batch is checked: finite, one shape, the shape of `like`."""
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1: raise ValueError(f'samples must be a positive int, got {samples!r}')
     got, n, shape = [], 0, None
-    for i, x in enumerate(_batches(data)):
+    for i, x in enumerate(input_batches(data)):
         if not x.is_floating_point(): raise TypeError(f'data: batch {i} is {x.dtype}; give floating-point inputs, normalised as the model expects')
         if x.ndim == 0: raise ValueError(f'data: batch {i} is a scalar; give batches with the samples along the first dimension')
         if shape is None:
@@ -296,35 +289,49 @@ class DataTable:
 
 def _tail_sums(H: torch.Tensor, k: int, r: int) -> torch.Tensor:
     """For `H` over (rank t, group i) pairs in t-major order, the sum of the block of pairs with `t > j` (the ranks a
-    rank-`j` truncation discards), for j = 1..r (the last is 0)."""
-    if k == 1:
-        tail = H.diagonal().flip(0).cumsum(0).flip(0)
-        return torch.cat([tail[1:], tail.new_zeros(1)])
-    S = H.flip(0).cumsum(0).flip(0).flip(1).cumsum(1).flip(1)
-    idx = torch.arange(1, r, device=H.device) * k
-    return torch.cat([S[idx, idx], H.new_zeros(1)])
+    rank-`j` truncation discards), for j = 1..r (the last is 0). For `k = 1`, `H` may be given as its diagonal alone
+    (the only part that counts). The blocks of the `k` groups are summed first, so the suffix sums run over `r × r`."""
+    if H.ndim == 1 or k == 1: inc = H if H.ndim == 1 else H.diagonal()
+    else:
+        Hb = H.reshape(r, k, r, k).sum((1, 3))                       # rank t × rank s, the groups summed
+        inc = Hb.triu().sum(1) + Hb.tril(-1).sum(0)                  # what rank t adds to the block of ranks ≥ t
+    tail = inc.flip(0).cumsum(0).flip(0)
+    return torch.cat([tail[1:], tail.new_zeros(1)])
+
+def _pair_products(P: torch.Tensor, K: torch.Tensor|None, G: torch.Tensor|None = None) -> torch.Tensor:
+    "`PᵀGP ⊙ K` (`G = I` when `None`); for `k = 1` (`K` is `None`) only its diagonal, all that `_tail_sums` needs."
+    GP = P if G is None else G @ P
+    return (GP * P).sum(0) if K is None else (P.T @ GP) * K
 
 def _group_whitening(W: torch.Tensor, C: torch.Tensor, k: int):
-    "Per group (batched): the Cholesky factor `L` of its block of `C` and the SVD of `Wᵢ Lᵢ`."
+    """Per group (batched): the Cholesky factor `L` of its block of `C` and the whitened weight `Bᵢ = Wᵢ Lᵢ`'s singular
+    pairs as `(X, Y)`, `k × f × r` and `k × m × r`, descending, with `Bᵢ = Σₜ xₜ yₜᵀ` and one side orthonormal: from the
+    eigen-decomposition of the smaller of `BBᵀ` and `BᵀB` (several times faster than an SVD of `B`, and the tables
+    only need these products)."""
     f, d = W.shape
     m = d // k
     blocks = C.reshape(k, m, k, m).diagonal(dim1=0, dim2=2).permute(2, 0, 1)               # k × m × m
     L = psd_cholesky(blocks)
     B = W.reshape(f, k, m).transpose(0, 1) @ L                                                # k × f × m
-    with one_thread(B): U, sv, Vh = torch.linalg.svd(B, full_matrices=False)
-    return L, U, sv, Vh
+    if f <= m:                                            # X = U (orthonormal), Y = V·σ = Bᵀ U
+        U = eigh(B @ B.mT)[1].flip(-1)
+        return L, U, B.mT @ U
+    V = eigh(B.mT @ B)[1].flip(-1)                        # X = U·σ = B V, Y = V (orthonormal)
+    return L, B @ V, V
 
 def _discarded_gram(W: torch.Tensor, C: torch.Tensor, k: int):
-    """The per-group whitened SVDs of `W` as output-space columns `P` (`f × k·r`, t-major: column (t, i) is `uₜσₜ` of
-    group i) and `K`, the inner products on the data of the input directions they act on (`None` for `k = 1`, where
-    they are orthonormal). The error of a truncation is the sum over its discarded pairs of `PᵀGP ⊙ K`."""
+    """The per-group whitened singular pairs of `W` as output-space columns `P` (`f × k·r`, t-major: column (t, i) is
+    `xₜ` of group i) and `K`, the inner products on the data of the input directions they act on (`K[(t,i),(s,l)] =
+    yₜᵀLᵢ⁻¹ C Lₗ⁻ᵀyₛ`). The error of a truncation is the sum over its discarded pairs of `PᵀGP ⊙ K`. For `k = 1`, `P`'s
+    columns are `uₜσₜ` and `K` is `None` (the identity: the input directions are orthonormal on the data)."""
     f, d = W.shape
     m = d // k
-    L, U, sv, Vh = _group_whitening(W, C, k)
-    r = sv.shape[1]
-    P = (U * sv[:, None, :]).permute(1, 2, 0).reshape(f, r * k)                              # (t, i), t-major
-    if k == 1: return P, None, r
-    Z = torch.linalg.solve_triangular(L.transpose(1, 2), Vh.transpose(1, 2), upper=True)      # k × m × r: Lᵢ⁻ᵀ Vᵢ
+    L, X, Y = _group_whitening(W, C, k)
+    r = X.shape[-1]
+    if k == 1:                                            # P = U·σ: the norms of Bᵀuₜ (or of B vₜ, already in X)
+        return (X * Y.norm(dim=1, keepdim=True) if f <= m else X)[0], None, r
+    P = X.permute(1, 2, 0).reshape(f, r * k)                                                  # (t, i), t-major
+    Z = torch.linalg.solve_triangular(L.transpose(1, 2), Y, upper=True)                       # k × m × r: Lᵢ⁻ᵀ yₜ
     CZ = torch.einsum('ialm,lmr->ialr', C.reshape(k, m, k, m), Z)                            # k × m × k × r
     K = torch.einsum('imr,imls->risl', Z, CZ)                                                 # (t, i) × (s, l)
     return P, K.reshape(r * k, r * k), r
@@ -340,8 +347,8 @@ def data_table(W: torch.Tensor, st: LayerStats, ks: list[int], output: bool = Fa
     out, loss = ({} if output else None), ({} if G is not None else None)
     for k in ks:
         P, K, r = _discarded_gram(W, C, k)
-        if output: out[k] = (_tail_sums(P.T @ P if K is None else (P.T @ P) * K, k, r).clamp_min(0) / sig).sqrt()
-        if G is not None: loss[k] = _tail_sums(P.T @ G @ P if K is None else (P.T @ G @ P) * K, k, r).clamp_min(0) / 2
+        if output: out[k] = (_tail_sums(_pair_products(P, K), k, r).clamp_min(0) / sig).sqrt()
+        if G is not None: loss[k] = _tail_sums(_pair_products(P, K, G), k, r).clamp_min(0) / 2
     return DataTable(out, loss)
 
 # %% ../nbs/04_calibrate.ipynb #1f4627a5
@@ -349,14 +356,6 @@ BATCHNORMS = (nn.modules.batchnorm._BatchNorm,)   # every BatchNorm kind (1d/2d/
 
 def _tracked_bns(model: nn.Module) -> list:
     return [m for m in model.modules() if isinstance(m, BATCHNORMS) and m.track_running_stats and m.running_mean is not None]
-
-def replace_modules(model: nn.Module, new: dict) -> nn.Module:
-    "Replace (in place) the submodule at each name of `new` by its value, under every name that module is registered as; returns `model`."
-    names = {}
-    for n, m in model.named_modules(remove_duplicate=False): names.setdefault(id(m), []).append(n)
-    for n, rep in [(n, r) for n, r in new.items()]:
-        for alias in names[id(model.get_submodule(n))]: set_submodule(model, alias, rep)
-    return model
 
 def _bn_shift(n: int, store: dict):
     """Forward hook for a BatchNorm run on `[original; compressed]` halves: its running statistics moved by the shift

@@ -4,60 +4,31 @@
 
 # %% ../nbs/05_compress.ipynb #c7a061c9
 from __future__ import annotations
-import copy, math, time, contextlib, dataclasses
+import copy, math, time, dataclasses, functools, inspect, warnings
 from dataclasses import dataclass, asdict
+from typing import Callable
+from fastcore.basics import patch
 import torch
 from torch import nn
 from .grouping import find_layers, fold_weight
-from .factor import factor_layer, empty_factored, set_submodule, GroupedLinear
-from .bounds import layer_tables, exact_errors, cached_group_svdvals, candidate_ks, eigvalsh
+from .factor import factor_layer, empty_factored
+from .bounds import layer_tables, exact_errors, cached_group_svdvals, candidate_ks, spectral_norm
 from .allocation import (allocate, nearest_k, check_multiple, layer_options, solve_minmax, solve_sum, Allocation,
                                    BudgetError, OBJECTIVES, SOLVERS)
-from .calibrate import (Calibration, first_tensor, calibration_inputs, calibration_stats, data_table, whitened_factors,
-                                  set_factors, calibrate_layers, recalibrate_bn, output_distance, replace_modules, DATA_OBJECTIVES)
+from .calibrate import (Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors,
+                                  set_factors, calibrate_layers, recalibrate_bn, output_distance, DATA_OBJECTIVES)
+from .core import first_tensor, replace_modules
 
 # %% auto #0
-__all__ = ['WEIGHT_METHODS', 'DATA_METHODS', 'METHODS', 'BUDGETS', 'ALL_BUDGETS', 'ALL_OBJECTIVES', 'DEFAULT_OBJECTIVE',
-           'DEFAULT_DATA_OBJECTIVE', 'count_params', 'hooked_eval', 'count_macs', 'LayerPlan', 'Plan', 'replace_layers',
-           'recount_macs', 'apply_plan', 'default_objective', 'energy_rank', 'largest_fitting', 'compress']
+__all__ = ['METHODS', 'BUDGETS', 'DEFAULT_OBJECTIVE', 'DEFAULT_DATA_OBJECTIVE', 'ALL_OBJECTIVES', 'LRANK_LOG10_LAMBDA',
+           'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs', 'apply_plan',
+           'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'register_budget', 'default_objective',
+           'AllocOptions', 'check_budget_args', 'check_compress_args', 'compressible_layers', 'energy_rank',
+           'largest_fitting', 'uniform_allocation', 'data_methods', 'calibrated_build', 'data_allocation',
+           'Compression', 'unreachable_message', 'legacy_keywords', 'compress']
 
 # %% ../nbs/05_compress.ipynb #208a5489
-def count_params(model: nn.Module) -> int:
-    "Number of parameters of `model` (shared ones once)."
-    return sum(p.numel() for p in model.parameters())
-
-def _run(model, example_input):
-    with torch.no_grad():
-        if isinstance(example_input, dict): model(**example_input)
-        elif isinstance(example_input, (list, tuple)): model(*example_input)
-        else: model(example_input)
-
-@contextlib.contextmanager
-def hooked_eval(model: nn.Module, hooks: list):
-    "Run the block with `model` in eval mode; afterwards restore its training mode and remove `hooks` (forward hook handles)."
-    was = model.training
-    try: model.eval(); yield model
-    finally:
-        model.train(was)
-        for h in hooks: h.remove()
-
-def count_macs(model: nn.Module, example_input) -> dict:
-    "Per-sample multiply-accumulates of every conv/linear module (grouped encoders included), by module name."
-    x0 = first_tensor(example_input)
-    if x0 is None: raise TypeError('example_input must be a tensor (or a tuple/dict holding one)')
-    n = x0.shape[0] if x0.ndim else 1
-    macs, hooks = {}, []
-    def hook(name):
-        def f(m, inp, out):
-            if isinstance(m, nn.Linear): per_out = m.in_features
-            elif isinstance(m, GroupedLinear): per_out = m.in_features // m.k
-            else: per_out = m.in_channels // m.groups * math.prod(m.kernel_size)
-            macs[name] = macs.get(name, 0) + out.numel() * per_out / n
-        return f
-    for name, m in model.named_modules():
-        if isinstance(m, (nn.Linear, GroupedLinear, nn.Conv1d, nn.Conv2d, nn.Conv3d)): hooks.append(m.register_forward_hook(hook(name)))
-    with hooked_eval(model, hooks): _run(model, example_input)
-    return macs
+from .core import count_params, count_macs, hooked_eval, run_model   # the counters every chapter shares
 
 # %% ../nbs/05_compress.ipynb #d025dabc
 @dataclass
@@ -221,50 +192,136 @@ def apply_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.Module:
     if plan.calibration is not None and init:
         raise ValueError(f'this {plan.method} plan was fitted to calibration data: compress again with data=..., or rebuild the '
                          'structure with init=False and load the saved weights')
-    if plan.method in ('pca', 'ft', 'pfp'):               # data-driven factors / pruned channels: see the baselines chapter
-        from lowrank_nb.baselines import apply_baseline_plan
-        return apply_baseline_plan(model, plan, init=init)
+    m = METHODS.get(plan.method)
+    if m is not None and m.rebuild is not None: return m.rebuild(model, plan, init)   # methods with their own structure
     make = (lambda layer, lp: factor_layer(layer, lp.k, lp.j)) if init else (lambda layer, lp: empty_factored(layer, lp.k, lp.j))
     return replace_layers(model, plan.factored, make)
 
-# %% ../nbs/05_compress.ipynb #59d4ebff
-WEIGHT_METHODS = ('alds', 'alds_error', 'alds_simple', 'svd', 'svd_energy', 'lrank')   # low-rank methods that need only the weights
-DATA_METHODS = ('svd_llm', 'pca', 'pfp')  # need calibration data: whitened uniform SVD (SVD-LLM), PCA of outputs, provable filter pruning
-METHODS = WEIGHT_METHODS + ('svd_llm', 'pca', 'ft', 'pfp')   # + the baselines chapter's PCA, l1 (FT) and provable (PFP) filter pruning
-BUDGETS = ('params', 'flops')             # counted budgets (every method)
-ALL_BUDGETS = BUDGETS + ('latency',)      # + measured latency (the low-rank methods)
-ALL_OBJECTIVES = OBJECTIVES + DATA_OBJECTIVES + ('auto',)   # data-free, data-aware, and the best of `Calibration.candidates`
+# %% ../nbs/05_compress.ipynb #a35a42f5
+@dataclass
+class Method:
+    "A compression method that `compress` finds by name in `METHODS`."
+    name: str
+    summary: str                    # one line: what it does (the command line's help lists it)
+    needs_data: bool = False        # it cannot run without calibration data
+    by_objective: bool = False      # its ranks and groups come from the allocation of `AllocOptions.objective` (ALDS)
+    groups: str = 'one'             # the group counts it may use: 'one' (k = 1), 'all' (every k that saves), 'capped' (up to `AllocOptions.max_k`)
+    pick: Callable|None = None      # a one-knob method: `(shape, svdvals, t, mult, cost, multiple, ks) → (k, j)`, cost non-decreasing in `t ∈ [0, 1]`
+    refit: bool = True              # with data: layers fitted in sequence and BatchNorm corrected (False: the published whitened truncation alone)
+    run: Callable|None = None       # a method that builds its own structure: `(model, keep, budget, x, example_input, seed, calibration) → (model, Plan)`
+    rebuild: Callable|None = None   # ... and rebuilds it from its plan for `apply_plan`: `(model, plan, init) → model`
+
+METHODS: dict = {}
+
+def register_method(method: Method) -> Method:
+    "Add `method` to `METHODS` under its name (registering a name again replaces it); returns it."
+    METHODS[method.name] = method
+    return method
+
+# %% ../nbs/05_compress.ipynb #f8bfee34
+@dataclass
+class BudgetCosts:
+    "What a budget counts, for the layers being compressed: the model's total, each layer's multiplier on its parameters, the dense layers' total."
+    total: float
+    mults: list
+    dense: float
+    tables: list|None = None       # a measured budget: per layer `(dense cost, {k: costs by rank})`
+    state: object = None           # what a measured budget keeps between its steps
+
+class Budget:
+    "What `keep` counts. `compress` finds one by name in `BUDGETS`, or takes an instance (which may carry settings)."
+    name, summary, needs_input, measured = 'params', 'parameters of the whole model, shared ones once', False, False
+
+    def default_multiple(self, example_input) -> int:
+        "The rank multiple used when `AllocOptions.multiple` is not set."
+        return 1
+    def costs(self, model: nn.Module, example_input, layers: list, tables: list, multiple: int, macs: dict|None) -> BudgetCosts:
+        "The costs of `layers` (found by `compressible_layers`) in this budget."
+        return BudgetCosts(count_params(model), [1.] * len(layers), sum(l.shape.dense_params for l in layers))
+    def search(self, model: nn.Module, example_input, keep: float, attempt, costs: BudgetCosts):
+        "The compressed model and plan for `keep`; `attempt(k)` allocates and builds at keep `k` of this budget's tables."
+        return attempt(keep)
+    def finish(self, small: nn.Module, plan, example_input, costs: BudgetCosts):
+        "Anything the chosen model or its plan still needs (in place)."
+
+class FlopsBudget(Budget):
+    "Multiply-accumulates of one forward pass of `example_input`, every conv and linear layer counted."
+    name, summary, needs_input = 'flops', 'multiply-accumulates of one forward pass of example_input (every conv and linear layer)', True
+    def costs(self, model, example_input, layers, tables, multiple, macs):
+        mults = [macs[l.name] / l.shape.dense_params for l in layers]
+        return BudgetCosts(sum(macs.values()), mults, sum(m * l.shape.dense_params for m, l in zip(mults, layers)))
+
+BUDGETS: dict = {}
+
+def register_budget(budget: Budget) -> Budget:
+    "Add `budget` (an instance with its default settings) to `BUDGETS` under its name; returns it."
+    BUDGETS[budget.name] = budget
+    return budget
+
+register_budget(Budget()); register_budget(FlopsBudget())
+
+# %% ../nbs/05_compress.ipynb #63437f32
 DEFAULT_OBJECTIVE, DEFAULT_DATA_OBJECTIVE = 'paper', 'fisher'
+ALL_OBJECTIVES = OBJECTIVES + DATA_OBJECTIVES + ('auto',)   # data-free, data-aware, and the best of `Calibration.candidates`
 
 def default_objective(data) -> str:
     "The objective `compress` uses when none is given: `paper` without calibration data, `fisher` with it (see the data-aware results)."
     return DEFAULT_OBJECTIVE if data is None else DEFAULT_DATA_OBJECTIVE
 
-def _check_args(model, keep, budget, method, objective, solver, example_input, latency_ok: bool = False, data=None,
-                calibration=None):
+@dataclass
+class AllocOptions:
+    "How `compress` allocates ranks and groups."
+    objective: str|None = None      # what the allocation minimises: data-free `paper` (default), `bound`, `exact`; with data `fisher` (default), `output`, `auto`
+    solver: str = 'joint'           # data-free min–max: `joint` (optimal for the objective) or `alternating` (the paper's heuristic)
+    max_k: int|None = None          # the largest group count per layer ALDS considers (None: every divisor of the input channels that saves)
+    ks: list|None = None            # the group counts allowed, e.g. `[1]` where grouped convolutions are slow (None: all)
+    multiple: int|None = None       # every rank a multiple of this (None: 1, or the device's with a measured latency budget)
+    guard: bool = True              # never keep a grouped factoring whose true error is worse than `k = 1` at no more cost (see `k1_guard`)
+    seed: int = 0                   # seed of the alternating solver's restarts
+
+    def __post_init__(self):
+        if self.objective is not None and self.objective not in ALL_OBJECTIVES:
+            raise ValueError(f'unknown objective {self.objective!r}: choose one of {ALL_OBJECTIVES}')
+        if self.solver not in SOLVERS: raise ValueError(f'unknown solver {self.solver!r}: choose one of {SOLVERS}')
+        if self.max_k is not None and (isinstance(self.max_k, bool) or not isinstance(self.max_k, int) or self.max_k < 1):
+            raise ValueError(f'max_k must be a positive int or None, got {self.max_k!r}')
+        ks = self.ks
+        if ks is not None and (isinstance(ks, (str, int)) or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in ks)):
+            raise ValueError(f'ks must be a list of positive ints (the group counts allowed), got {ks!r}')
+        if self.multiple is not None: check_multiple(self.multiple)
+
+# %% ../nbs/05_compress.ipynb #f7f8ecc5
+def check_budget_args(model, keep, budget, example_input) -> Budget:
+    "Check the model, `keep` and `budget` (a name in `BUDGETS` or a `Budget`) of a compression; returns the budget."
     if not isinstance(model, nn.Module): raise TypeError(f'model must be an nn.Module, got {type(model).__name__}')
     if isinstance(keep, bool) or not isinstance(keep, (int, float)): raise TypeError(f'keep must be a number in (0, 1], got {keep!r}')
     if not math.isfinite(keep) or not 0 < keep <= 1: raise ValueError(f'keep must be in (0, 1] (the fraction of the model to keep), got {keep}')
-    budgets = ALL_BUDGETS if latency_ok else BUDGETS
-    if budget not in budgets: raise ValueError(f'unknown budget {budget!r}: choose one of {budgets}')
-    if method not in METHODS: raise ValueError(f'unknown method {method!r}: choose one of {METHODS}')
-    if objective not in ALL_OBJECTIVES: raise ValueError(f'unknown objective {objective!r}: choose one of {ALL_OBJECTIVES}')
-    if calibration is not None and not isinstance(calibration, Calibration):
-        raise TypeError(f'calibration must be a Calibration (see lowrank_nb.calibrate), got {type(calibration).__name__}')
-    if objective == 'auto':
-        bad = [o for o in (calibration or Calibration()).candidates if o not in OBJECTIVES + DATA_OBJECTIVES]
-        if bad or not (calibration or Calibration()).candidates:
-            raise ValueError(f'Calibration.candidates must be objectives from {OBJECTIVES + DATA_OBJECTIVES}, got {bad or "none"}')
-    if data is None and method in DATA_METHODS: raise ValueError(f'method {method!r} needs calibration data: pass data= (sample inputs)')
+    b = budget if isinstance(budget, Budget) else BUDGETS.get(budget)
+    if b is None: raise ValueError(f'unknown budget {budget!r}: choose one of {tuple(BUDGETS)}')
+    if b.needs_input and example_input is None:
+        raise ValueError(f'budget="{b.name}" needs example_input: one batch of inputs (for latency: the batch, dtype, device and memory format to time)')
+    return b
+
+def check_compress_args(model, keep, budget, method, example_input, data, alloc: AllocOptions, cfg: Calibration):
+    "Check every argument of `compress`; returns its `Method` and `Budget`."
+    b = check_budget_args(model, keep, budget, example_input)
+    if method not in METHODS: raise ValueError(f'unknown method {method!r}: choose one of {tuple(METHODS)}')
+    m = METHODS[method]
+    if not isinstance(alloc, AllocOptions): raise TypeError(f'alloc must be an AllocOptions, got {type(alloc).__name__}')
+    if not isinstance(cfg, Calibration): raise TypeError(f'calibration must be a Calibration (see lowrank_nb.calibrate), got {type(cfg).__name__}')
+    objective = alloc.objective or default_objective(data)
+    if objective == 'auto' and (not cfg.candidates or any(o not in OBJECTIVES + DATA_OBJECTIVES for o in cfg.candidates)):
+        bad = [o for o in cfg.candidates if o not in OBJECTIVES + DATA_OBJECTIVES]
+        raise ValueError(f'Calibration.candidates must be objectives from {OBJECTIVES + DATA_OBJECTIVES}, got {bad or "none"}')
+    if data is None and m.needs_data: raise ValueError(f'method {method!r} needs calibration data: pass data= (sample inputs)')
     if data is None and objective not in OBJECTIVES:
         raise ValueError(f'objective {objective!r} needs calibration data: pass data= (sample inputs), or use one of {OBJECTIVES}')
-    if solver not in SOLVERS: raise ValueError(f'unknown solver {solver!r}: choose one of {SOLVERS}')
-    if budget == 'flops' and example_input is None:
-        raise ValueError('budget="flops" needs example_input (one batch of inputs) to count multiply-accumulates')
-    if budget == 'latency' and example_input is None:
-        raise ValueError('budget="latency" needs example_input: the batch (size, dtype, device, memory format) to time')
+    if m.run is not None and (b.measured or (alloc.multiple or 1) > 1 or alloc.ks is not None):
+        raise ValueError(f'method {method!r} supports neither a measured budget nor multiple/ks: use a low-rank method such as "alds"')
+    return m, b
 
-def _compressible(model):
+def compressible_layers(model: nn.Module) -> tuple[list, list]:
+    "The layers `compress` can factor (`find_layers` without a skip reason) and the skipped ones with their reasons; errors when there is nothing to do."
     layers = find_layers(model)
     todo, skipped = [l for l in layers if l.skip is None], [(l.name, l.skip) for l in layers if l.skip]
     if not todo:
@@ -274,14 +331,36 @@ def _compressible(model):
         if not torch.isfinite(l.module.weight).all(): raise ValueError(f'layer {l.name!r} has non-finite weights (NaN or inf)')
     return todo, skipped
 
-# %% ../nbs/05_compress.ipynb #08d29b2d
-def _pick_svd(s, sv, t, k=1):
+# %% ../nbs/05_compress.ipynb #563afa7c
+LRANK_LOG10_LAMBDA = (5., -15.)   # L-Rank's trade-off λ = 10^(a + (b − a)·t): t = 0 → 1e5 (cheapest), t = 1 → 1e-15 (dense)
+ALDS_SIMPLE_K = 3                 # ALDS-Simple's group count: the divisor of the input channels nearest 3 (the paper's choice)
+
+def _pick_svd(s, sv, t, mult=1., cost=None, multiple=1, ks=None, k=1):
     j = max(1, round(t * s.max_rank(k)))
     return (k, j) if j <= s.saving_rank(k) else (0, 0)
+
+def _pick_simple(s, sv, t, mult=1., cost=None, multiple=1, ks=None):
+    return _pick_svd(s, sv, t, k=nearest_k(ks, ALDS_SIMPLE_K)) if ks else (0, 0)
 
 def energy_rank(frac: torch.Tensor, t: float) -> int:
     "The smallest rank `j ≥ 1` whose kept fraction `frac[j-1]` (non-decreasing, ranks 1, 2, …) reaches `t`."
     return max(1, int((frac < t - 1e-12).sum().item()) + 1)
+
+def _pick_energy(s, sv, t, mult=1., cost=None, multiple=1, ks=None):
+    j = energy_rank(sv.square().cumsum(0) / sv.square().sum(), t)     # energy kept by ranks 1..r
+    return (1, j) if j <= s.saving_rank(1) else (0, 0)
+
+def _pick_lrank(s, sv, t, mult=1., cost=None, multiple=1, ks=None):
+    a, b = LRANK_LOG10_LAMBDA
+    lam = 10 ** (a + (b - a) * t)
+    n = s.saving_rank(1)
+    resid = sv.square().flip(0).cumsum(0).flip(0)             # Σ_{i ≥ j+1} σ_i² for j = 0..r-1
+    j = torch.arange(1, n + 1)
+    c, dense = (mult * j * (s.f + s.cols), mult * s.dense_params) if cost is None else (torch.as_tensor(cost[1][1]).double()[:n], cost[0])
+    obj = lam * c + torch.cat([resid[1:], resid.new_zeros(1)])[:n]
+    if multiple > 1: obj = torch.where(j % multiple == 0, obj, torch.inf)    # only multiples of `multiple`
+    best = int(obj.argmin()) + 1
+    return (1, best) if obj.min().item() < lam * dense else (0, 0)
 
 def largest_fitting(cost, budget: float, steps: int = 50) -> float:
     """The largest knob `t ∈ [0, 1]` (to `steps` halvings) with `cost(t) ≤ budget`, for a `cost` non-decreasing in `t`;
@@ -295,57 +374,49 @@ def largest_fitting(cost, budget: float, steps: int = 50) -> float:
         else: hi = mid
     return lo
 
-def _pick_energy(s, sv, t):
-    j = energy_rank(sv.square().cumsum(0) / sv.square().sum(), t)     # energy kept by ranks 1..r
-    return (1, j) if j <= s.saving_rank(1) else (0, 0)
-
-def _pick_lrank(s, sv, t, m=1., cost=None, multiple=1):
-    lam = 10 ** (5 - 20 * t)                                  # t: 0 → λ = 1e5 (cheapest), 1 → λ = 1e-15 (dense)
-    n = s.saving_rank(1)
-    resid = sv.square().flip(0).cumsum(0).flip(0)             # Σ_{i ≥ j+1} σ_i² for j = 0..r-1
-    j = torch.arange(1, n + 1)
-    c, dense = (m * j * (s.f + s.cols), m * s.dense_params) if cost is None else (torch.as_tensor(cost[1][1]).double()[:n], cost[0])
-    obj = lam * c + torch.cat([resid[1:], resid.new_zeros(1)])[:n]
-    if multiple > 1: obj = torch.where(j % multiple == 0, obj, torch.inf)    # only multiples of `multiple`
-    best = int(obj.argmin()) + 1
-    return (1, best) if obj.min().item() < lam * dense else (0, 0)
-
 def _round_rank(s, k, j, multiple):
     "`j` rounded down to a multiple of `multiple` (at least `multiple`); dense when that does not save."
     if not j or multiple == 1: return (k, j)
     j = max(multiple, j // multiple * multiple)
     return (k, j) if j <= s.saving_rank(k) else (0, 0)
 
-def _uniform_allocation(method, weights, shapes, tables, mults, budget, multiple=1, costs=None):
-    "Baselines with one scalar knob `t ∈ [0, 1]` (cost increasing in `t`), searched by bisection to meet `budget`."
+def uniform_allocation(pick, weights, shapes, tables, mults, budget, multiple=1, costs=None) -> Allocation:
+    "The allocation of a one-knob method `pick` (see `Method.pick`): its knob `t ∈ [0, 1]` searched by bisection to meet `budget`."
     svs = [cached_group_svdvals(W, 1, s.c)[0] for W, s in zip(weights, shapes)]
-    k3 = [nearest_k(t.ks, 3) if t.ks else 0 for t in tables]
     measured = costs or [None] * len(shapes)
-    def choose(i, t):
-        s, sv = shapes[i], svs[i]
-        if method == 'svd': return _pick_svd(s, sv, t)
-        if method == 'alds_simple': return _pick_svd(s, sv, t, k3[i]) if k3[i] else (0, 0)
-        if method == 'svd_energy': return _pick_energy(s, sv, t)
-        return _pick_lrank(s, sv, t, mults[i], measured[i], multiple)
     def cost(i, k, j):
         if measured[i] is None: return mults[i] * (shapes[i].factored_params(k, j) if j else shapes[i].dense_params)
         return float(measured[i][1][k][j - 1]) if j else float(measured[i][0])
     def at(t):
-        ch = [_round_rank(shapes[i], *choose(i, t), multiple) for i in range(len(shapes))]
+        ch = [_round_rank(s, *pick(s, sv, t, m, c, multiple, tb.ks), multiple)
+              for s, sv, m, c, tb in zip(shapes, svs, mults, measured, tables)]
         return ch, [cost(i, k, j) for i, (k, j) in enumerate(ch)]
-    ch, costs = at(largest_fitting(lambda t: sum(at(t)[1]), budget))
+    ch, spent = at(largest_fitting(lambda t: sum(at(t)[1]), budget))
     errs = [tables[i].lower[k][j - 1].item() if j else 0. for i, (k, j) in enumerate(ch)]
-    return Allocation([k for k, _ in ch], [j for _, j in ch], errs, costs, max(errs), budget)
+    return Allocation([k for k, _ in ch], [j for _, j in ch], errs, spent, max(errs), budget)
 
-# %% ../nbs/05_compress.ipynb #b7cb8501
+for _m in (Method('alds', 'ALDS: groups k and rank j per layer from one global allocation (the paper)', by_objective=True, groups='capped'),
+           Method('alds_error', "ALDS-Error: k = 1, ranks from the allocation's objective", by_objective=True),
+           Method('alds_simple', 'ALDS-Simple: k ≈ 3 in every layer, the same relative rank', groups='all', pick=_pick_simple),
+           Method('svd', 'k = 1, the same relative rank in every layer', pick=_pick_svd),
+           Method('svd_energy', 'k = 1, the same fraction of squared singular values kept in every layer', pick=_pick_energy),
+           Method('lrank', 'L-Rank: k = 1, per layer the rank minimising λ·cost + discarded energy', pick=_pick_lrank),
+           Method('svd_llm', 'SVD-LLM: the ranks of svd, each layer truncated in the whitened metric of its inputs (needs data)',
+                  needs_data=True, pick=_pick_svd, refit=False)):
+    register_method(_m)
+
+WEIGHT_METHODS = tuple(n for n, m in METHODS.items() if not m.needs_data)   # the low-rank methods that need only the weights
+
+def data_methods() -> tuple:
+    "The registered methods that need calibration data (the baselines chapter adds `pca` and `pfp`)."
+    return tuple(n for n, m in METHODS.items() if m.needs_data)
+
+# %% ../nbs/05_compress.ipynb #be81b201
 def _spectral_error(W: torch.Tensor, W_hat: torch.Tensor) -> float:
-    "`‖W − Ŵ‖₂ / ‖W‖₂` from the smaller Gram matrices (float64, one thread)."
-    def norm(M):
-        G = M @ M.T if M.shape[0] <= M.shape[1] else M.T @ M
-        return eigvalsh(G)[-1].clamp_min(0).sqrt().item() if G.numel() else 0.
+    "`‖W − Ŵ‖₂ / ‖W‖₂` (see `spectral_norm`)."
     W, W_hat = W.double().cpu(), W_hat.double().cpu()
-    n = norm(W)
-    return norm(W - W_hat) / n if n > 0 else 0.
+    n = spectral_norm(W)
+    return spectral_norm(W - W_hat) / n if n > 0 else 0.
 
 def _whitened_pairs(todo, choices, stats):
     "Whitened truncations (no refit) of the chosen layers from their calibration statistics: `{name: factored pair}`."
@@ -359,16 +430,15 @@ def _whitened_pairs(todo, choices, stats):
                                   None if l.module.bias is None else l.module.bias.detach())
     return res
 
-def _calibrated_build(model, todo, choices, x, cfg, stats, method):
+def calibrated_build(model, todo, choices, x, cfg, stats, method: Method):
     """The compressed model from calibration data: every chosen layer fitted sequentially (`cfg.refit`) or its whitened
-    truncation, BatchNorm statistics corrected (`cfg.bn`); `svd_llm` is the published form (whitened, nothing else).
-    Returns the model and the relative output error of every replaced layer on `x`."""
-    refit, bn = cfg.refit and method != 'svd_llm', cfg.bn and method != 'svd_llm'
+    truncation, BatchNorm statistics corrected (`cfg.bn`); a method with `refit=False` (`svd_llm`) gets its published
+    form (whitened, nothing else). Returns the model and the relative output error of every replaced layer on `x`."""
+    refit, bn = cfg.refit and method.refit, cfg.bn and method.refit
     pairs = None if refit else _whitened_pairs(todo, choices, stats)
     return calibrate_layers(model, x, choices, dataclasses.replace(cfg, refit=refit, bn=bn), factored=pairs)
 
-# %% ../nbs/05_compress.ipynb #a7fd6512
-def _data_allocation(objective, dtables, shapes, mults, budget, multiple=1, costs=None) -> Allocation:
+def data_allocation(objective, dtables, shapes, mults, budget, multiple=1, costs=None) -> Allocation:
     """Allocation from data-aware tables: `fisher` minimises the sum of the layers' estimated loss increases,
     `output` the largest relative output error."""
     menus = [t.loss if objective == 'fisher' else t.output for t in dtables]
@@ -377,148 +447,168 @@ def _data_allocation(objective, dtables, shapes, mults, budget, multiple=1, cost
     pick = lambda attr: [getattr(o, attr)[i].item() for o, i in zip(opts, choice)]
     return Allocation(pick('k'), pick('j'), pick('err'), pick('cost'), total, budget)
 
-# %% ../nbs/05_compress.ipynb #a43bacb3
-def compress(model: nn.Module, keep: float, budget: str = 'params', method: str = 'alds', example_input=None,
-             seed: int = 0, objective: str|None = None, solver: str = 'joint', max_k: int|None = None,
-             data=None, calibration: Calibration|None = None, multiple: int|None = None, ks: list[int]|None = None,
-             latency_cache: bool = True, latency_rounds: int = 3, latency_tol: float = 0.03, latency_form: str = 'eager',
-             guard: bool = True) -> tuple[nn.Module, Plan]:
-    """Compress `model` to `keep` of its parameters (`budget="params"`), multiply-accumulates (`budget="flops"`) or
-    measured latency (`budget="latency"`: one forward pass of `example_input` on its device, dtype and memory format).
-    Returns a new model (the input is not modified) and its `Plan`. `method`: `alds` or a baseline (see `METHODS`).
-    `data`: calibration inputs (a tensor batch, a DataLoader or an iterable of `x` or `(x, y)`; labels ignored; how much
-    and which steps: `calibration`, a `Calibration`). With data, every method builds its layers from the data (fitted
-    in sequence, BatchNorm corrected) and ALDS allocates by the data (`objective`: `fisher`, the default, `output` or
-    `auto`); without it, everything is computed from the weights (`objective`: `paper`, the default, `bound` or
-    `exact`). `multiple`: ranks are multiples of it (default 1; with `budget="latency"` the device's
-    `default_multiple`); `ks`: the group counts `k` allowed (e.g. `[1]` where grouped convolutions are slow), besides
-    `max_k`; `latency_cache`: keep measured latency tables on disk (see `lowrank_nb.latency`); `latency_rounds`:
-    allocations measured at most to land within `latency_tol` (relative) of the latency asked for; `latency_form`:
-    time both models as run eagerly, `folded` or `compiled` (see `lowrank_nb.latency.deploy`). `guard`: never keep a
-    grouped factoring whose true error is worse than `k = 1` at no more cost (see `k1_guard`)."""
-    cfg = calibration or Calibration()
-    objective = default_objective(data) if objective is None else objective
-    _check_args(model, keep, budget, method, objective, solver, example_input, latency_ok=True, data=data, calibration=cfg)
-    if method in ('pca', 'ft', 'pfp') and (budget == 'latency' or (multiple or 1) > 1 or ks is not None):
-        raise ValueError(f'method {method!r} supports neither budget="latency" nor multiple/ks: use a low-rank method such as "alds"')
-    if ks is not None and (isinstance(ks, (str, int)) or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in ks)):
-        raise ValueError(f'ks must be a list of positive ints (the group counts allowed), got {ks!r}')
-    from lowrank_nb.latency import default_multiple, check_fit_args
-    check_fit_args(latency_rounds, latency_tol, latency_form)       # whatever the budget; for a latency one, before minutes of measuring
-    if budget == 'latency' and multiple is None: multiple = default_multiple(first_tensor(example_input).device)
-    multiple = check_multiple(multiple)
+# %% ../nbs/05_compress.ipynb #cc886c93
+class Compression:
+    "One `compress` call's problem: layers, error tables, calibration statistics and costs; `attempt` allocates and builds."
+    def __init__(self, model, method: Method, budget: Budget, alloc: AllocOptions, cfg: Calibration, x, example_input):
+        self.model, self.method, self.budget, self.alloc, self.cfg, self.x, self.example_input = model, method, budget, alloc, cfg, x, example_input
+        objective = alloc.objective or default_objective(x)
+        self.objectives = list(cfg.candidates) if objective == 'auto' and method.by_objective else [objective]
+        self.multiple = check_multiple(budget.default_multiple(example_input) if alloc.multiple is None else alloc.multiple)
+        self._layers()
+        self._split_data()
+        self._statistics()
+        self.costs = budget.costs(model, example_input, self.todo, self.tables, self.multiple, self.macs)
+
+    def _layers(self):
+        todo, skipped = compressible_layers(self.model)
+        self.macs = count_macs(self.model, self.example_input) if self.example_input is not None else None
+        if self.macs is not None:
+            skipped += [(l.name, 'not used in the forward pass of example_input') for l in todo if l.name not in self.macs]
+            todo = [l for l in todo if l.name in self.macs]
+        self.todo, self.skipped, self.shapes = todo, skipped, [l.shape for l in todo]
+        self.weights = [fold_weight(l.module).cpu() for l in todo]
+        cap = {'capped': self.alloc.max_k, 'all': None}.get(self.method.groups, 1)
+        ks = self.alloc.ks
+        self.allowed = [[k for k in candidate_ks(l.shape, cap) if ks is None or k in ks] for l in todo]
+        self.tables = [layer_tables(l.module, max_k=cap, ks=a) for l, a in zip(todo, self.allowed)]
+
+    def _split_data(self):
+        "'auto' compares its candidates on held-out samples: the last `cfg.holdout` of them."
+        self.x_fit, self.x_hold = self.x, None
+        if self.x is None or len(self.objectives) < 2 or not self.cfg.holdout: return
+        h = int(round(len(self.x) * self.cfg.holdout))
+        if h < 1 or h >= len(self.x): raise ValueError(f'objective "auto" holds out {self.cfg.holdout:.0%} of {len(self.x)} samples: give more samples or another objective')
+        self.x_fit, self.x_hold = self.x[:len(self.x) - h], self.x[len(self.x) - h:]
+
+    def _statistics(self):
+        "Calibration statistics (where the allocation or the factors need them) and the data-aware error tables."
+        m, cfg, x = self.method, self.cfg, self.x_fit
+        self.data_aware = m.by_objective and any(o in DATA_OBJECTIVES for o in self.objectives)
+        self.stats, self.dtables = None, None
+        whiten = not cfg.refit or not m.refit                      # the statistics build the factors too: all samples
+        if x is None or not (self.data_aware or whiten): return
+        self.stats = calibration_stats(self.model, [l.name for l in self.todo], x if whiten else x[:cfg.table_samples], cfg, fisher=self.data_aware)
+        missing = [l.name for l in self.todo if l.name not in self.stats]
+        if missing: raise ValueError(f'layers {missing} are not called by the forward pass of the calibration data')
+        if not self.data_aware: return
+        pow2 = [[k for k in a if k & (k - 1) == 0] for a in self.allowed]   # a pass per k: powers of two span the range
+        self.dtables = [data_table(W, self.stats[l.name], a, output='output' in self.objectives)
+                        for W, l, a in zip(self.weights, self.todo, pow2)]
+
+# %% ../nbs/05_compress.ipynb #3b9b8b88
+@patch
+def solve(self: Compression, keep: float, objective: str) -> Allocation:
+    "The allocation at `keep` of the budget's total: by the objective's tables (ALDS) or the method's one knob."
+    c = self.costs
+    target = keep * c.total - (c.total - c.dense)
+    if self.method.by_objective and objective in DATA_OBJECTIVES:
+        return data_allocation(objective, self.dtables, self.shapes, c.mults, target, self.multiple, c.tables)
+    if self.method.by_objective:
+        a = self.alloc
+        return allocate(self.weights, self.shapes, self.tables, target, c.mults, objective=objective, solver=a.solver, seed=a.seed,
+                        multiple=self.multiple, costs=c.tables, guard=a.guard)
+    return uniform_allocation(self.method.pick, self.weights, self.shapes, self.tables, c.mults, target, self.multiple, c.tables)
+
+@patch
+def layer_plans(self: Compression, alloc: Allocation) -> list:
+    "The `LayerPlan` of every layer for an allocation (errors and counts of the new model are filled in by `build`)."
+    lps = []
+    for l, s, k, j, e in zip(self.todo, self.shapes, alloc.k, alloc.j, alloc.err):
+        bias = l.module.bias.numel() if l.module.bias is not None else 0
+        after = (s.factored_params(k, j) if j else s.dense_params) + bias
+        lps.append(LayerPlan(l.name, s.kind, tuple(l.module.weight.shape), k, j, e, 0., s.dense_params + bias, after))
+    return lps
+
+@patch
+def build(self: Compression, alloc: Allocation, objective: str):
+    "The compressed model and its `Plan` for an allocation: factored from the weights, or fitted to the calibration data."
+    lps, x = self.layer_plans(alloc), self.x
+    if x is None: small = replace_layers(self.model, [lp for lp in lps if lp.j], lambda layer, lp: factor_layer(layer, lp.k, lp.j))
+    else: small, errs = calibrated_build(self.model, self.todo, {lp.name: (lp.k, lp.j) for lp in lps if lp.j}, self.x_fit, self.cfg,
+                                         self.stats, self.method)
+    for i, (lp, W) in enumerate(zip(lps, self.weights)):
+        if not lp.j: continue
+        if x is None: lp.true_error = alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item()
+        else: lp.true_error, lp.output_error = _spectral_error(W, small.get_submodule(lp.name).recompose()), errs.get(lp.name)
+    a = self.alloc
+    plan = Plan(self.method.name, objective if self.method.by_objective else 'none', self.budget.name, None, lps, self.skipped,
+                count_params(self.model), 0, seed=a.seed, solver=a.solver, multiple=self.multiple,
+                guarded=[self.todo[i].name for i in alloc.guarded])
+    self.budget.finish(small, plan, self.example_input, self.costs)
+    return small, plan
+
+@patch
+def attempt(self: Compression, keep: float, objective: str):
+    "`solve` then `build`; an unreachable `keep` says what the smallest reachable one is."
+    try: alloc = self.solve(keep, objective)
+    except BudgetError: raise BudgetError(unreachable_message(keep, self)) from None
+    return self.build(alloc, objective)
+
+def unreachable_message(keep: float, job: Compression) -> str:
+    "Why `keep` cannot be met: what must stay dense, and what factoring every layer at the smallest rank adds."
+    c, multiple = job.costs, job.multiple
+    fixed = (c.total - c.dense) / c.total
+    if c.tables is None:
+        least = sum(m * min([s.factored_params(k, multiple) for k in t.ks if multiple <= s.saving_rank(k)] or [s.dense_params])
+                    for m, s, t in zip(c.mults, job.shapes, job.tables)) / c.total
+    else: least = sum(min([d] + [float(v[multiple - 1]) for v in t.values() if len(v) >= multiple]) for d, t in c.tables) / c.total
+    return (f'keep={keep} of {job.budget.name} is unreachable: what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
+            f'of the model and factoring every layer at rank {multiple} adds {least:.4f}, so keep must be at least {fixed + least:.4f}')
+
+# %% ../nbs/05_compress.ipynb #8e21f5b1
+_LATENCY_KEYWORDS = {'latency_cache': 'cache', 'latency_rounds': 'rounds', 'latency_tol': 'tol', 'latency_form': 'form'}
+
+def legacy_keywords(f):
+    "Accept `compress`'s keyword arguments of the previous release (each `AllocOptions` field, `latency_*`) with a `FutureWarning`."
+    alloc_keys = {fl.name for fl in dataclasses.fields(AllocOptions)}
+    @functools.wraps(f)
+    def wrapper(*args, **kw):
+        old = [k for k in kw if k in alloc_keys or k in _LATENCY_KEYWORDS]
+        if not old: return f(*args, **kw)
+        warnings.warn(f'{f.__name__}({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: pass '
+                      'alloc=AllocOptions(...) for the allocation, budget=LatencyBudget(...) for the latency settings', FutureWarning, stacklevel=2)
+        bound = inspect.signature(f).bind_partial(*args, **{k: v for k, v in kw.items() if k not in old})
+        a = bound.arguments
+        a['alloc'] = dataclasses.replace(a.get('alloc') or AllocOptions(), **{k: kw[k] for k in old if k in alloc_keys})
+        lat = {_LATENCY_KEYWORDS[k]: kw[k] for k in old if k in _LATENCY_KEYWORDS}
+        if lat:
+            lb = BUDGETS.get('latency')
+            if lb is None: raise ValueError('latency_* options need the latency budget: import lowrank_nb')
+            b = a.get('budget', 'params')
+            base = b if isinstance(b, type(lb)) else lb
+            lb = dataclasses.replace(base, **lat)               # the settings are checked whatever the budget, as before
+            if b == 'latency' or b is base: a['budget'] = lb
+        return f(*bound.args, **bound.kwargs)
+    return wrapper
+
+# %% ../nbs/05_compress.ipynb #f3e106d5
+@legacy_keywords
+def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', method: str = 'alds', example_input=None,
+             data=None, alloc: AllocOptions|None = None, calibration: Calibration|None = None) -> tuple[nn.Module, Plan]:
+    """Compress `model` to `keep` of its parameters (`budget="params"`), multiply-accumulates (`"flops"`) or measured
+    latency (`"latency"`, or a `LatencyBudget` with its settings: one forward pass of `example_input` on its device,
+    dtype and memory format). Returns a new model (the input is not modified) and its `Plan`. `method`: a name in
+    `METHODS` (`alds`, or a baseline). `data`: calibration inputs (a tensor batch, a DataLoader or an iterable of `x`
+    or `(x, y)`; labels ignored), used by every method when given (how: `calibration`, a `Calibration`); without it
+    everything comes from the weights. `alloc`: an `AllocOptions` (objective, solver, group counts, rank multiple, guard)."""
+    alloc, cfg = alloc or AllocOptions(), calibration or Calibration()
+    m, b = check_compress_args(model, keep, budget, method, example_input, data, alloc, cfg)
     t0 = time.time()
     p0 = next(model.parameters(), None)
     x = None if data is None or p0 is None else calibration_inputs(data, cfg.samples, like=first_tensor(example_input), device=p0.device, dtype=p0.dtype)
-    if method in ('pca', 'ft', 'pfp'):
-        from lowrank_nb.baselines import compress_baseline
-        small, plan = compress_baseline(model, keep, budget, method, x, example_input, seed)
-        if x is not None and method != 'pfp' and cfg.bn: small = recalibrate_bn(small, x, model if method == 'pca' else None, cfg.samples)
-        if x is not None: plan.calibration = dict(samples=len(x), refit=False, bn=cfg.bn and method != 'pfp', seconds=round(time.time() - t0, 2))
-        return small, plan
-    todo, skipped = _compressible(model)
-    macs = count_macs(model, example_input) if example_input is not None else None
-    if macs is not None:
-        skipped += [(l.name, 'not used in the forward pass of example_input') for l in todo if l.name not in macs]
-        todo = [l for l in todo if l.name in macs]
-    shapes = [l.shape for l in todo]
-    total_params = count_params(model)
-    weights = [fold_weight(l.module).cpu() for l in todo]
-    k_cap = {'alds': max_k, 'alds_simple': None}.get(method, 1)
-    allowed = [[k for k in candidate_ks(l.shape, k_cap) if ks is None or k in ks] for l in todo]
-    alds = method in ('alds', 'alds_error')                        # the methods whose allocation an objective sets
-    objectives = list(cfg.candidates) if objective == 'auto' and alds else [objective]
-    data_aware = alds and any(o in DATA_OBJECTIVES for o in objectives)
-    tables = [layer_tables(l.module, max_k=k_cap, ks=a) for l, a in zip(todo, allowed)]
-    x_fit, x_hold = x, None
-    if x is not None and len(objectives) > 1 and cfg.holdout:
-        h = int(round(len(x) * cfg.holdout))
-        if h < 1 or h >= len(x): raise ValueError(f'objective "auto" holds out {cfg.holdout:.0%} of {len(x)} samples: give more samples or another objective')
-        x_fit, x_hold = x[:len(x) - h], x[len(x) - h:]
-    stats = None
-    if x is not None and (data_aware or not cfg.refit or method == 'svd_llm'):
-        whiten = not cfg.refit or method == 'svd_llm'                # the statistics build the factors too: all samples
-        stats = calibration_stats(model, [l.name for l in todo], x_fit if whiten else x_fit[:cfg.table_samples], cfg, fisher=data_aware)
-        missing = [l for l in todo if l.name not in stats]
-        if missing: raise ValueError(f'layers {[l.name for l in missing]} are not called by the forward pass of the calibration data')
-    pow2 = [[k for k in a if k & (k - 1) == 0] for a in allowed]   # data tables cost a pass per k: powers of two span the range
-    dtables = [data_table(W, stats[l.name], a, output='output' in objectives) for W, l, a in zip(weights, todo, pow2)] if data_aware else None
-    costs, lat = None, None
-    if budget == 'latency':
-        from lowrank_nb.latency import latency_costs
-        lat = latency_costs(model, example_input, [l.name for l in todo], [t.ks for t in tables], multiple, cache=latency_cache)
-        costs = [(1e6 * d, {k: 1e6 * v for k, v in c.items()}) for d, c in lat.costs]          # microseconds
-        total, mults = 1e6 * lat.total, [1.] * len(todo)
-        dense_cost = sum(c[0] for c in costs)
-    else:
-        if budget == 'params': total, mults = total_params, [1.] * len(todo)
-        else: total, mults = sum(macs.values()), [macs[l.name] / l.shape.dense_params for l in todo]
-        dense_cost = sum(m * s.dense_params for m, s in zip(mults, shapes))
-    def solve(kk, obj):
-        target = kk * total - (total - dense_cost)
-        if obj in DATA_OBJECTIVES and method in ('alds', 'alds_error'):
-            return _data_allocation(obj, dtables, shapes, mults, target, multiple, costs)
-        if method in ('alds', 'alds_error'):
-            return allocate(weights, shapes, tables, target, mults, objective=obj, solver=solver, seed=seed, multiple=multiple,
-                            costs=costs, guard=guard)
-        return _uniform_allocation('svd' if method == 'svd_llm' else method, weights, shapes, tables, mults, target, multiple, costs)
-    def build(alloc, obj):
-        lps = []
-        for l, s, k, j, e in zip(todo, shapes, alloc.k, alloc.j, alloc.err):
-            bias = l.module.bias.numel() if l.module.bias is not None else 0
-            after = (s.factored_params(k, j) if j else s.dense_params) + bias
-            lps.append(LayerPlan(l.name, s.kind, tuple(l.module.weight.shape), k, j, e, 0., s.dense_params + bias, after))
-        if x is None: small = replace_layers(model, [lp for lp in lps if lp.j], lambda layer, lp: factor_layer(layer, lp.k, lp.j))
-        else: small, errs = _calibrated_build(model, todo, {lp.name: (lp.k, lp.j) for lp in lps if lp.j}, x_fit, cfg, stats, method)
-        for i, (lp, W) in enumerate(zip(lps, weights)):
-            if lat is not None:            # the tables' seconds of the layer in the network, dense and as chosen
-                d, c = lat.costs[i]
-                lp.latency_before, lp.latency_after = d, (float(c[lp.k][lp.j - 1]) if lp.j else d)
-            if not lp.j: continue
-            if x is None: lp.true_error = alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], shapes[i].c).item()
-            else: lp.true_error, lp.output_error = _spectral_error(W, small.get_submodule(lp.name).recompose()), errs.get(lp.name)
-        obj_name = obj if method in ('alds', 'alds_error') else 'none'
-        plan = Plan(method, obj_name, budget, keep, lps, skipped, total_params, 0, seed=seed, solver=solver, multiple=multiple,
-                    guarded=[todo[i].name for i in alloc.guarded])
-        if lat is not None:
-            from lowrank_nb.latency import set_fastest_modes
-            set_fastest_modes(small, example_input, cache=latency_cache)
-        return small, plan
-    def attempt(kk, obj, alloc=None):
-        try: alloc = alloc or solve(kk, obj)
-        except BudgetError: raise BudgetError(_unreachable(keep, budget, total, dense_cost, mults, shapes, tables, costs, multiple)) from None
-        return build(alloc, obj)
-    tried = {}
-    for obj in objectives:                       # 'auto': every candidate built, the closest outputs on held-out data kept
-        if lat is None: small, plan = attempt(keep, obj)
-        else:
-            from lowrank_nb.latency import fit_latency
-            prepare = None
-            if latency_form != 'eager':
-                from lowrank_nb.latency import deploy
-                def prepare(m): return deploy(m, example_input, compile=latency_form == 'compiled', cache=latency_cache)
-            (small, plan), fit = fit_latency(model, example_input, keep, lambda kk: attempt(kk, obj), rounds=latency_rounds,
-                                             tol=latency_tol, prepare=prepare)
-            predicted = 1 - sum(lp.latency_before - lp.latency_after for lp in plan.layers) / lat.total
-            plan.latency_before, plan.latency_after, plan.device = fit.before, fit.after, lat.device
-            plan.latency_predicted, plan.latency_steps, plan.latency_form = predicted * fit.before, fit.steps, latency_form
-        dist = output_distance(model, small, x_hold if x_hold is not None else x_fit) if len(objectives) > 1 else None
+    if m.run is not None: return m.run(model, keep, b.name, x, example_input, alloc.seed, cfg)
+    job, tried = Compression(model, m, b, alloc, cfg, x, example_input), {}
+    for obj in job.objectives:                   # 'auto': every candidate built, the closest outputs on held-out data kept
+        small, plan = b.search(model, example_input, keep, lambda kk: job.attempt(kk, obj), job.costs)
+        dist = output_distance(model, small, job.x_hold if job.x_hold is not None else job.x_fit) if len(job.objectives) > 1 else None
         tried[obj] = (dist, small, plan)
-    best = min(tried, key=lambda o: tried[o][0]) if len(tried) > 1 else objectives[0]
+    best = min(tried, key=lambda o: tried[o][0]) if len(tried) > 1 else job.objectives[0]
     _, small, plan = tried[best]
-    plan.params_after = count_params(small)
-    recount_macs(plan, small, example_input, macs)
+    plan.keep, plan.params_after = keep, count_params(small)
+    recount_macs(plan, small, example_input, job.macs)
     if x is not None:
-        plan.calibration = dict(samples=len(x), fit_samples=len(x_fit), refit=cfg.refit and method != 'svd_llm',
-                                bn=cfg.bn and method != 'svd_llm', positions=cfg.positions, seconds=round(time.time() - t0, 2))
+        plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit, bn=cfg.bn and m.refit,
+                                positions=cfg.positions, seconds=round(time.time() - t0, 2))
         if len(tried) > 1: plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
     return small, plan
-
-def _unreachable(keep, budget, total, dense_cost, mults, shapes, tables, costs, multiple) -> str:
-    fixed = (total - dense_cost) / total
-    if costs is None:
-        least = sum(m * min([s.factored_params(k, multiple) for k in t.ks if multiple <= s.saving_rank(k)] or [s.dense_params])
-                    for m, s, t in zip(mults, shapes, tables)) / total
-    else: least = sum(min([c[0]] + [float(v[multiple - 1]) for v in c[1].values() if len(v) >= multiple]) for c in costs) / total
-    return (f'keep={keep} of {budget} is unreachable: what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
-            f'of the model and factoring every layer at rank {multiple} adds {least:.4f}, so keep must be at least {fixed + least:.4f}')

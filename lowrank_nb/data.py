@@ -4,13 +4,12 @@
 
 # %% auto #0
 __all__ = ['SEARCH_ROOTS', 'FMNIST_DEBIAN_DIR', 'DECODE_CALLS', 'CIFAR10_CLASSES', 'FMNIST_FILES', 'IMAGENET_MEAN',
-           'IMAGENET_STD', 'cache_dir', 'default_data_roots', 'data_roots', 'DataNotFoundError', 'ImageData',
-           'channel_stats', 'decode_image_tree', 'atomic_write', 'atomic_torch_save', 'atomic_write_text',
-           'cached_decode', 'find_cifar10', 'find_fashion_mnist', 'crop_flip', 'TensorLoader', 'cifar10_loaders',
-           'fashion_mnist_loaders', 'image_folder_loader']
+           'IMAGENET_STD', 'default_data_roots', 'data_roots', 'DataNotFoundError', 'ImageData', 'channel_stats',
+           'decode_image_tree', 'cached_decode', 'find_cifar10', 'find_fashion_mnist', 'crop_flip', 'TensorLoader',
+           'cifar10_loaders', 'fashion_mnist_loaders', 'image_folder_loader']
 
 # %% ../nbs/06_data.ipynb #d8e9e8d4
-import os, io, gzip, math, shutil, hashlib, tarfile, tempfile, warnings
+import os, io, gzip, math, shutil, hashlib, tarfile, warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 import numpy as np
@@ -18,14 +17,11 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from PIL import Image
+from .core import cache_dir, atomic_write, atomic_torch_save   # the cache folder and atomic files, shared
 
 # %% ../nbs/06_data.ipynb #92f4da7f
 SEARCH_ROOTS: list | None = None  # set to a list of folders to replace `default_data_roots()` (the tests do)
 FMNIST_DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')  # where `apt-get install dataset-fashion-mnist` puts the data
-
-def cache_dir() -> Path:
-    "Folder for decoded-data caches: `$LOWRANK_NB_CACHE` if set, else `~/.cache/lowrank_nb`."
-    return Path(os.environ.get('LOWRANK_NB_CACHE') or Path.home()/'.cache'/'lowrank_nb').expanduser()
 
 def default_data_roots() -> list:
     "The standard search list: `$LOWRANK_NB_DATA`, `~/.cache/lowrank_nb`, the cache dir, `./data`, and `shared/data` in the current folder and up to 4 parents."
@@ -151,29 +147,6 @@ def _source_key(path: Path) -> str:
                 st = os.stat(os.path.join(dirpath, f)); n += 1; size += st.st_size; newest = max(newest, st.st_mtime_ns)
         sig = f"{p}|dir|{n}|{size}|{newest}"
     return hashlib.sha1(sig.encode()).hexdigest()[:16]
-
-def atomic_write(path, write) -> Path:
-    """Write a file all at once or not at all: `write(f)` fills a temporary binary file in the same folder, which is
-    flushed to disk and renamed over `path`; on any failure the temporary file is removed and `path` is untouched.
-    Every file the library writes for people to rely on goes through here."""
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
-
-def atomic_torch_save(obj, path) -> Path:
-    "`torch.save` `obj` to `path` atomically (see `atomic_write`)."
-    return atomic_write(path, lambda f: torch.save(obj, f))
-
-def atomic_write_text(path, text: str) -> Path:
-    "Write `text` (UTF-8) to `path` atomically (see `atomic_write`)."
-    return atomic_write(path, lambda f: f.write(text.encode('utf-8')))
 
 def cached_decode(source, name: str = 'images') -> dict:
     "`decode_image_tree(source)` plus train-set mean/std, computed once and then loaded from `cache_dir()/decoded/`."

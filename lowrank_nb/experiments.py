@@ -8,10 +8,11 @@ import copy, hashlib, json, time
 from pathlib import Path
 import torch
 from torch import nn
-from .compress import compress, count_params, count_macs, default_objective, METHODS, BUDGETS, DATA_METHODS
+from .core import count_params, count_macs
+from .compress import compress, default_objective, data_methods, AllocOptions, METHODS, BUDGETS
 from .factor import recompose_model
 from .train import evaluate, retrain, Schedule
-from .data import atomic_write_text, atomic_torch_save
+from .core import atomic_write_text, atomic_torch_save
 
 # %% auto #0
 __all__ = ['PAPER_TABLE1', 'OBJECTIVE_METHODS', 'point_key', 'model_fingerprint', 'ResultLog', 'measure', 'sweep',
@@ -93,13 +94,14 @@ OBJECTIVE_METHODS = ('alds', 'alds_error')    # methods whose result depends on 
 def _check_sweep(methods, keeps, budget, example_input, retrain_epochs, train_dl, schedule):
     if isinstance(methods, str): methods = (methods,)
     bad = [m for m in methods if m not in METHODS]
-    if bad or not methods: raise ValueError(f'unknown method(s) {bad or methods!r}: choose from {METHODS}')
+    if bad or not methods: raise ValueError(f'unknown method(s) {bad or methods!r}: choose from {tuple(METHODS)}')
     if isinstance(keeps, (int, float)): keeps = (keeps,)
     for k in keeps:
         if isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 < k <= 1:
             raise ValueError(f'keep ratios must be numbers in (0, 1], got {k!r}')
     if not keeps: raise ValueError('keeps is empty: give at least one keep ratio')
-    if budget not in BUDGETS: raise ValueError(f'unknown budget {budget!r}: choose one of {BUDGETS}')
+    counted = tuple(n for n, b in BUDGETS.items() if not b.measured)
+    if budget not in counted: raise ValueError(f'unknown budget {budget!r}: choose one of {counted}')
     if not torch.is_tensor(example_input): raise TypeError('example_input must be a tensor (one batch of inputs): MACs are always counted')
     if not isinstance(retrain_epochs, int) or retrain_epochs < 0: raise ValueError(f'retrain_epochs must be an int >= 0, got {retrain_epochs!r}')
     if retrain_epochs and (train_dl is None or not isinstance(schedule, Schedule)):
@@ -115,8 +117,7 @@ def _cost(m: nn.Module, budget: str, x) -> float:
 def _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, calib, guard=True):
     rel = keep * orig_cost / _cost(chain, budget, x)
     if rel > 1 + 1e-9: raise ValueError(f'keep {keep} is above what the chain already has; iterative keeps must decrease')
-    return compress(chain, min(rel, 1.0), budget=budget, method=method, example_input=x, seed=seed, objective=objective,
-                    guard=guard, data=calib)
+    return compress(chain, min(rel, 1.0), budget=budget, method=method, example_input=x, data=calib, alloc=AllocOptions(objective=objective, guard=guard, seed=seed))
 
 # %% ../nbs/12_experiments.ipynb #c8e26527
 def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds', 'svd'), keeps=(0.5, 0.3),
@@ -126,7 +127,7 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
     """Compress `model` with each of `methods` at each of `keeps` (of `budget`), measure, optionally retrain with
     LR rewinding for `retrain_epochs` of `schedule` and measure again; one record per point in the returned
     `ResultLog`, saved to `out` (JSON) after each point, and resumed from it. `calib`: calibration inputs (one tensor)
-    every method uses (`None`: data-free; the methods of `DATA_METHODS` need them); `objective`: of the ALDS variants
+    every method uses (`None`: data-free; the methods of `data_methods()` need them); `objective`: of the ALDS variants
     (`None`: `compress`'s default, which depends on `calib`);
     `guard=False`: ALDS without the `k = 1` guard (the reference code's choice; its own points). `model` is not modified."""
     methods, keeps = _check_sweep(methods, keeps, budget, example_input, retrain_epochs, train_dl, schedule)
@@ -142,7 +143,7 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
     orig_cost = _cost(model, budget, x)
     order = sorted(keeps, reverse=True) if iterative else keeps
     if calib is not None and not torch.is_tensor(calib): raise TypeError('calib must be one tensor of calibration inputs (or None)')
-    need = [m for m in methods if m in DATA_METHODS]
+    need = [m for m in methods if m in data_methods()]
     if need and calib is None: raise ValueError(f'methods {need} need calibration data: pass calib= (a tensor of inputs)')
     n_cal = 0 if calib is None else len(calib)
     for method in methods:
@@ -155,7 +156,7 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
                 if iterative:
                     f = side/f'{key}.model.pt'
                     if not f.exists(): raise FileNotFoundError(f'{f} (the network after {key}) is missing: the chain cannot resume; remove its records or use another out')
-                    chain = torch.load(f, weights_only=False)
+                    chain = copy.deepcopy(model); chain.load_state_dict(torch.load(f, weights_only=True))   # weights only: safe to load
                 say(f'{key}: done before'); continue
             t0 = time.time()
             small, plan = _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, calib, g)
@@ -175,7 +176,7 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
                 rec.update(top1_after=m['top1'], top5_after=m['top5'], retrain_seconds=round(time.time() - t1, 1))
             if iterative:
                 chain = recompose_model(small).cpu().float().eval()
-                if side is not None: atomic_torch_save(chain, side/f'{key}.model.pt')
+                if side is not None: atomic_torch_save(chain.state_dict(), side/f'{key}.model.pt')   # dense again: the original's structure
             log.add(rec)
             if retrain_epochs and side is not None: (side/f'{key}.ckpt').unlink(missing_ok=True)
             after = f", {rec['top1_after']:.2f}% after retraining" if retrain_epochs else ''
@@ -186,7 +187,7 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
 def _label(r: dict) -> str:
     return (r['method'] + (f"/{r['objective']}" if r.get('objective') and r['objective'] != 'paper' else '')
             + (' (no guard)' if r.get('guard') is False else '') + (' (iterative)' if r.get('iterative') else '')
-            + (' + data' if r.get('calib') and r['method'] not in DATA_METHODS else ''))
+            + (' + data' if r.get('calib') and r['method'] not in data_methods() else ''))
 
 def compress_only_table(log: ResultLog) -> str:
     "A markdown table of compress-only top-1 (%) with rows = keep ratios and columns = methods (in `METHODS` order); the best of each row in bold."

@@ -10,10 +10,11 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .grouping import fold_weight, split_groups, LayerShape, layer_kind
+from .core import set_submodule, MAC_RULES
 
 # %% auto #0
 __all__ = ['EXEC_MODES', 'one_thread', 'factor_groups', 'FactoredConv', 'block_diag_weight', 'GroupedLinear', 'FactoredLinear',
-           'factor_layer', 'empty_factored', 'rel_error', 'set_submodule', 'recompose_model']
+           'factor_layer', 'empty_factored', 'rel_error', 'recompose_model']
 
 # %% ../nbs/01_factor.ipynb #c179de23
 import contextlib
@@ -174,6 +175,8 @@ class GroupedLinear(nn.Module):
         return torch.einsum('...ki,kji->...kj', xg, self.weight).reshape(*x.shape[:-1], self.k * self.j)
     def extra_repr(self): return f'in_features={self.in_features}, k={self.k}, j={self.j}'
 
+MAC_RULES[GroupedLinear] = lambda m: m.in_features // m.k      # counted like the block-diagonal product it is
+
 # %% ../nbs/01_factor.ipynb #6a008365
 class FactoredLinear(FactoredConv):
     "A linear layer factored as a grouped (block-diagonal) encoder `c → k·j` followed by a dense decoder `k·j → f`."
@@ -246,11 +249,6 @@ def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
     return ((a - b).norm() / b.norm().clamp_min(torch.finfo(b.dtype).tiny)).item()
 
 # %% ../nbs/01_factor.ipynb #ef97a4a3
-def set_submodule(model: nn.Module, name: str, new: nn.Module):
-    "Replace the submodule at dotted path `name` of `model` by `new` (in place)."
-    parent, _, attr = name.rpartition('.')
-    setattr(model.get_submodule(parent) if parent else model, attr, new)
-
 def recompose_model(model: nn.Module) -> nn.Module:
     "A copy of `model` with every `FactoredConv`/`FactoredLinear` replaced by the equivalent dense layer."
     model = copy.deepcopy(model)

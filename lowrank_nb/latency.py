@@ -9,18 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
-from .data import cache_dir, atomic_write_text
+from .core import cache_dir, atomic_write_text, set_submodule, run_model, hooked_eval, first_tensor
 from .grouping import LayerShape
-from .factor import FactoredConv, empty_factored, set_submodule
+from .factor import FactoredConv, empty_factored
 from .allocation import BudgetError
-from .compress import _run, hooked_eval
-from .calibrate import first_tensor
+from .compress import Budget, BudgetCosts, register_budget, BUDGETS
 
 # %% auto #0
 __all__ = ['LATENCY_FORMS', 'device_key', 'default_multiple', 'latency_dir', 'reference_seconds', 'LatencyCache', 'time_calls',
            'models_latency', 'model_latency', 'signature', 'layer_inputs', 'mode_times', 'set_fastest_modes',
            'layer_times_in_model', 'interpolate_ranks', 'LatencyCosts', 'latency_costs', 'LatencyFit', 'check_fit_args',
-           'fit_latency', 'fold_batchnorm', 'deploy']
+           'fit_latency', 'LatencyBudget', 'fold_batchnorm', 'deploy']
 
 # %% ../nbs/13_latency.ipynb #e069d596
 def _cpu_name() -> str:
@@ -145,7 +144,7 @@ def models_latency(models: dict, example_input, warmup: int = 2, repeats: int = 
     was = {n: m.training for n, m in models.items()}
     try:
         for m in models.values(): m.eval()
-        return time_calls({n: (lambda m=m: _run(m, example_input)) for n, m in models.items()}, x0.device, warmup, repeats, inner, stat)
+        return time_calls({n: (lambda m=m: run_model(m, example_input)) for n, m in models.items()}, x0.device, warmup, repeats, inner, stat)
     finally:
         for n, m in models.items(): m.train(was[n])
 
@@ -177,7 +176,7 @@ def layer_inputs(model: nn.Module, example_input, names: list[str]) -> dict:
     got, hooks = {}, []
     for n in names:
         hooks.append(model.get_submodule(n).register_forward_pre_hook(lambda mod, args, n=n: got.setdefault(n, args[0].detach())))
-    with hooked_eval(model, hooks): _run(model, example_input)
+    with hooked_eval(model, hooks): run_model(model, example_input)
     return got
 
 # %% ../nbs/13_latency.ipynb #ff3fe427
@@ -228,7 +227,7 @@ def layer_times_in_model(model: nn.Module, example_input, names: list[str], warm
     with hooked_eval(model, hooks), torch.inference_mode():
         for i in range(warmup + repeats):
             rec.clear()
-            _run(model, example_input)
+            run_model(model, example_input)
             if cuda: torch.cuda.synchronize()
             if i < warmup: continue
             per = {}
@@ -320,9 +319,9 @@ LATENCY_FORMS = ('eager', 'folded', 'compiled')
 
 def check_fit_args(rounds, tol, form: str = 'eager'):
     "The closed loop's settings, or a clear error (`compress` checks them before measuring anything)."
-    if form not in LATENCY_FORMS: raise ValueError(f'latency_form must be one of {LATENCY_FORMS}, got {form!r}')
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1: raise ValueError(f'latency_rounds must be a positive int, got {rounds!r}')
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1: raise ValueError(f'latency_tol must be in [0, 1), got {tol!r}')
+    if form not in LATENCY_FORMS: raise ValueError(f'LatencyBudget.form must be one of {LATENCY_FORMS}, got {form!r}')
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1: raise ValueError(f'LatencyBudget.rounds must be a positive int, got {rounds!r}')
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1: raise ValueError(f'LatencyBudget.tol must be in [0, 1), got {tol!r}')
 
 def fit_latency(original: nn.Module, example_input, keep: float, attempt, rounds: int = 3, tol: float = 0.03,
                 warmup: int = 2, repeats: int = 7, prepare=None) -> tuple:
@@ -359,6 +358,39 @@ def fit_latency(original: nn.Module, example_input, keep: float, attempt, rounds
         warnings.warn(f'keep={keep} of the latency was not reached as measured: the fastest of {len(tried)} allocations measured '
                       f'{best[1]:.4f} of the original; ask for less, or measure on a quieter machine')
     return best[4], LatencyFit(best[2], best[3], [[t[0], t[1]] for t in tried])
+
+# %% ../nbs/13_latency.ipynb #c456355b
+@dataclass
+class LatencyBudget(Budget):
+    "Measured latency of one forward pass of `example_input` (its device, dtype and memory format), met in a closed loop of measurements."
+    cache: bool = True      # keep measured latency tables on disk (see `LatencyCache`)
+    rounds: int = 3         # allocations measured at most to land within `tol` of the latency asked for
+    tol: float = 0.03       # relative tolerance of the measured latency
+    form: str = 'eager'     # the form both models are timed in: eager, folded or compiled (see `deploy`)
+    name, summary, needs_input, measured = 'latency', 'measured seconds of one forward pass of example_input on its device', True, True
+
+    def __post_init__(self):
+        check_fit_args(self.rounds, self.tol, self.form)
+        if not isinstance(self.cache, (bool, LatencyCache)): raise TypeError(f'LatencyBudget.cache must be a bool or a LatencyCache, got {self.cache!r}')
+    def default_multiple(self, example_input) -> int: return default_multiple(first_tensor(example_input).device)
+    def costs(self, model, example_input, layers, tables, multiple, macs) -> BudgetCosts:
+        lat = latency_costs(model, example_input, [l.name for l in layers], [t.ks for t in tables], multiple, cache=self.cache)
+        tabs = [(1e6 * d, {k: 1e6 * v for k, v in c.items()}) for d, c in lat.costs]          # microseconds
+        return BudgetCosts(1e6 * lat.total, [1.] * len(layers), sum(d for d, _ in tabs), tabs, lat)
+    def search(self, model, example_input, keep, attempt, costs):
+        prepare = None if self.form == 'eager' else (lambda m: deploy(m, example_input, compile=self.form == 'compiled', cache=self.cache))
+        (small, plan), fit = fit_latency(model, example_input, keep, attempt, rounds=self.rounds, tol=self.tol, prepare=prepare)
+        lat = costs.state
+        predicted = 1 - sum(lp.latency_before - lp.latency_after for lp in plan.layers) / lat.total
+        plan.latency_before, plan.latency_after, plan.device = fit.before, fit.after, lat.device
+        plan.latency_predicted, plan.latency_steps, plan.latency_form = predicted * fit.before, fit.steps, self.form
+        return small, plan
+    def finish(self, small, plan, example_input, costs):
+        for lp, (d, c) in zip(plan.layers, costs.state.costs):       # the tables' seconds of each layer, dense and as chosen
+            lp.latency_before, lp.latency_after = d, (float(c[lp.k][lp.j - 1]) if lp.j else d)
+        set_fastest_modes(small, example_input, cache=self.cache)
+
+register_budget(LatencyBudget())
 
 # %% ../nbs/13_latency.ipynb #95e7b334
 class _PairTracer(torch.fx.Tracer):
@@ -405,5 +437,5 @@ def deploy(model: nn.Module, example_input, compile: bool = False, cache: bool|L
     set_fastest_modes(m, example_input, cache=cache)
     if not compile: return m
     m = torch.compile(m, options={'freezing': True})
-    with torch.no_grad(): _run(m, example_input)
+    with torch.no_grad(): run_model(m, example_input)
     return m

@@ -24,7 +24,7 @@ def _json_ready(x, what: str):
     except (TypeError, ValueError) as e: raise TypeError(f'{what} must be JSON-serialisable (numbers, strings, lists, dicts): {e}') from None
     return x
 
-from .data import atomic_torch_save as _atomic_save
+from .core import atomic_torch_save
 
 def save_compressed(model: nn.Module, plan: Plan, path, arch: str|None = None, extra: dict|None = None) -> Path:
     """Write the compressed `model` (its `state_dict`, on the CPU) and its `plan` to one file at `path`, atomically.
@@ -37,7 +37,7 @@ def save_compressed(model: nn.Module, plan: Plan, path, arch: str|None = None, e
                'extra': _json_ready(dict(extra or {}), 'extra'),
                'state_dict': {k: v.detach().cpu() for k, v in model.state_dict().items()}}
     path = Path(path)
-    _atomic_save(payload, path)
+    atomic_torch_save(payload, path)
     return path
 
 # %% ../nbs/09_saving.ipynb #92c4a0b5

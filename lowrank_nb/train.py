@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #7bca4907
 from __future__ import annotations
-import os, math, time, json, random, warnings, contextlib
+import os, sys, math, time, json, random, warnings, contextlib
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -12,10 +12,12 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
+from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 
 # %% auto #0
 __all__ = ['Schedule', 'History', 'default_device', 'setup_distributed', 'cleanup_distributed', 'evaluate', 'save_checkpoint',
-           'load_checkpoint', 'check_state_dict', 'TrainConfig', 'FitState', 'Callback', 'fit', 'retrain']
+           'load_checkpoint', 'check_state_dict', 'TrainConfig', 'FitState', 'Callback', 'progress_mode', 'fit',
+           'retrain']
 
 # %% ../nbs/08_train.ipynb #c6ce40e3
 _KINDS = ('multistep', 'step', 'cosine', 'onecycle', 'constant')
@@ -147,7 +149,7 @@ class History:
     def to_json(self, path=None) -> str:
         "JSON text; also written atomically to `path` if given."
         s = json.dumps(self.to_dict())
-        if path is not None: _atomic_write_text(Path(path), s)
+        if path is not None: atomic_write_text(Path(path), s)
         return s
     @classmethod
     def from_json(cls, s_or_path) -> History:
@@ -166,7 +168,7 @@ class History:
                         f" {f(self.top1[i],7)} {f(self.top5[i],7)} {f(self.lr[i],9)} {f(self.seconds[i],8)}")
         return '\n'.join(rows)
 
-from .data import atomic_write_text as _atomic_write_text, atomic_torch_save
+from .core import atomic_write_text, atomic_torch_save
 
 # %% ../nbs/08_train.ipynb #cbfa6bd5
 @patch
@@ -400,6 +402,13 @@ def _resolve_schedule(schedule: Schedule | None, lr: float | None, epochs: int |
     if lr is not None: raise ValueError("give the learning rate either in the schedule or as `lr`, not both")
     return schedule, math.ceil(schedule.total_epochs - 1e-9) if epochs is None else epochs
 
+# %% ../nbs/08_train.ipynb #756b52a5
+def progress_mode(progress: bool = True, stream=None) -> str|None:
+    "How `fit` reports: `'bar'` in a notebook or on a terminal, `'lines'` (a line per epoch) to a file or pipe, `None` when off."
+    if not progress: return None
+    stream = sys.stdout if stream is None else stream
+    return 'bar' if IN_NOTEBOOK or (hasattr(stream, 'isatty') and stream.isatty()) else 'lines'
+
 # %% ../nbs/08_train.ipynb #9c29b938
 def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, epochs: int | None = None,
         schedule: Schedule | None = None, lr: float | None = None, momentum: float = 0.9, nesterov: bool = False,
@@ -436,10 +445,8 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
         from torch.nn.parallel import DistributedDataParallel as DDP
         net = DDP(model, device_ids=[device.index] if device.type == 'cuda' else None)
     state = FitState(model, net, opt, schedule, cfg, history, device, rank, world)
-    mb = None
-    if progress and rank == 0 and start < epochs:
-        from fastprogress.fastprogress import master_bar, progress_bar
-        mb = master_bar(range(start, epochs))
+    mode = progress_mode(progress) if rank == 0 and start < epochs else None
+    mb = master_bar(range(start, epochs)) if mode == 'bar' else None
     _call(cbs, 'before_fit', state)
     for epoch in (mb if mb is not None else range(start, epochs)):
         _seed_epoch(seed, epoch, rank); _set_epoch(train_dl, epoch)
@@ -477,9 +484,11 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
                                         'history': history.to_dict(), 'rng': _rng_state(), 'schedule': asdict(schedule),
                                         'config': asdict(cfg), 'world_size': world})
         if ckpt_path is not None and world > 1: dist.barrier()
-        if mb is not None:
+        if mode is not None:
             v = '' if ev['loss'] is None else f" valid_loss {ev['loss']:.4f} top1 {ev['top1']:.2f}%"
-            mb.write(f"epoch {epoch}: train_loss {train_loss:.4f} acc {train_acc:.2f}%{v} lr {history.lr[-1]:.4g} ({history.seconds[-1]:.1f}s)")
+            line = f"epoch {epoch}: train_loss {train_loss:.4f} acc {train_acc:.2f}%{v} lr {history.lr[-1]:.4g} ({history.seconds[-1]:.1f}s)"
+            if mb is not None: mb.write(line)
+            else: print(line, flush=True)
         _call(cbs, 'after_epoch', state)
     _call(cbs, 'after_fit', state)
     return history
