@@ -21,7 +21,6 @@ import torch, torchvision
 from lowrank_nb.compress import compress, AllocOptions
 from lowrank_nb.models import resnet20
 from lowrank_nb.latency import LatencyBudget, time_calls, set_fastest_modes, device_key, default_multiple, deploy
-from lowrank_nb.factor import FactoredConv
 
 MODELS = {  # name: (constructor, input resolution)
     'resnet20': (lambda: resnet20(), 32),

@@ -4,13 +4,15 @@
 
 # %% ../nbs/03_allocation.ipynb #8e78ff2b
 from __future__ import annotations
+import math
 from dataclasses import dataclass, field
 import torch
 from .grouping import LayerShape
 from .bounds import ErrorTable, exact_errors
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'SOLVERS', 'Options', 'check_multiple', 'layer_options', 'Frontier', 'BudgetError', 'minmax_threshold',
+__all__ = ['ALT_STARTS', 'ALT_RESTARTS', 'ALT_ROUNDS', 'OBJECTIVES', 'SOLVERS', 'Options', 'check_keep', 'check_choice',
+           'check_multiple', 'layer_options', 'Frontier', 'BudgetError', 'unreachable', 'minmax_threshold',
            'solve_minmax', 'solve_sum', 'local_step', 'alternate', 'nearest_k', 'alternating_solve', 'Allocation',
            'k1_guard', 'allocate']
 
@@ -24,6 +26,19 @@ class Options:
     cost: torch.Tensor
     def __len__(self): return len(self.k)
 
+def check_keep(keep) -> float:
+    "`keep` (the fraction of the model to keep) as a number in (0, 1], or a clear error."
+    if isinstance(keep, bool) or not isinstance(keep, (int, float)):
+        raise TypeError(f'keep must be a number in (0, 1], got {keep!r}')
+    if not math.isfinite(keep) or not 0 < keep <= 1:
+        raise ValueError(f'keep must be in (0, 1] (the fraction of the model to keep), got {keep}')
+    return float(keep)
+
+def check_choice(name: str, value, choices):
+    "`value` if it is one of `choices` (the names of an option), else an error that lists them."
+    if value not in choices: raise ValueError(f'unknown {name} {value!r}: choose one of {tuple(choices)}')
+    return value
+
 def check_multiple(multiple) -> int:
     "`multiple` as an int ≥ 1 (`None` → 1), or a clear error."
     if multiple is None: return 1
@@ -31,7 +46,8 @@ def check_multiple(multiple) -> int:
         raise ValueError(f'multiple must be a positive int (ranks are rounded to multiples of it), got {multiple!r}')
     return multiple
 
-def layer_options(shape: LayerShape, errs: dict, mult: float = 1., multiple: int = 1, costs: tuple|None = None) -> Options:
+def layer_options(shape: LayerShape, errs: dict, mult: float = 1., multiple: int = 1,
+                  costs: tuple|None = None) -> Options:
     """The `Options` of a layer of `shape`, from `errs[k]` (errors for `j = 1, 2, …`) and cost multiplier `mult`.
     `multiple`: offer only ranks that are multiples of it. `costs`: measured costs `(dense, {k: cost of j = 1, 2, …})`
     used instead of the counted `mult·j·(k·f + c·κ)` (a `k` missing from it is not offered)."""
@@ -76,6 +92,11 @@ class Frontier:
 class BudgetError(ValueError):
     "The budget cannot be met."
 
+def unreachable(keep: float, budget: str, floor: float, why: str) -> BudgetError:
+    """The error for a `keep` below what can be reached: `why`, and the smallest `keep` that can be (`floor`, a
+    fraction)."""
+    return BudgetError(f'keep={keep} of {budget} is unreachable: {why}, so keep must be at least {floor:.4f}')
+
 def minmax_threshold(fr: Frontier, budget: float, rows=None) -> float:
     "Smallest threshold whose cheapest choice fits in `budget` (for `rows` of `fr`)."
     lv = fr.levels
@@ -116,7 +137,8 @@ def _pareto(o: Options) -> torch.Tensor:
     return order[err < best]
 
 def _lagrangian(err, cost, budget):
-    "Each layer minimising `err + λ·cost`, `λ` bisected to `budget`; then the rest spent greedily by error drop per cost."
+    """Each layer minimising `err + λ·cost`, `λ` bisected to `budget`; then the rest spent greedily by error drop per
+    cost."""
     def at(lam):
         score = cost if lam == float('inf') else err + lam * cost
         ch = torch.argmin(torch.where(torch.isfinite(cost), score, torch.inf), 1)
@@ -175,12 +197,17 @@ def solve_sum(opts: list[Options], budget: float, units: int = 8192) -> tuple[to
     return ch, total
 
 # %% ../nbs/03_allocation.ipynb #051ba5c9
+ALT_STARTS = (3, 5, 7, 9)   # the reference's first starting points: every layer at the divisor of c nearest each
+ALT_RESTARTS = 15           # the reference's number of starting points (the rest drawn at random)
+ALT_ROUNDS = 4              # global/local rounds from each starting point
+
 def _only_k(o: Options, k: int) -> Options:
     keep = (o.k == 0) | (o.k == k)
     return Options(o.k[keep], o.j[keep], o.err[keep], o.cost[keep])
 
 def local_step(o: Options, cost: float) -> int:
-    "Index (into `o`) of the best option per candidate `k` for a layer given `cost`: largest affordable rank, smallest error."
+    """Index (into `o`) of the best option per candidate `k` for a layer given `cost`: largest affordable rank, smallest
+    error."""
     best, best_key = 0, None
     for k in o.k.unique().tolist():
         if k == 0:
@@ -194,7 +221,7 @@ def local_step(o: Options, cost: float) -> int:
         if best_key is None or key < best_key: best, best_key = cand, key
     return best
 
-def alternate(opts: list[Options], budget: float, ks: list[int], rounds: int = 4) -> tuple[torch.Tensor, float]:
+def alternate(opts: list[Options], budget: float, ks: list[int], rounds: int = ALT_ROUNDS) -> tuple[torch.Tensor, float]:
     "Alternate global (ranks for fixed `ks`) and local (`k` for fixed costs) steps from starting `ks`."
     best = None
     for _ in range(rounds):
@@ -202,7 +229,8 @@ def alternate(opts: list[Options], budget: float, ks: list[int], rounds: int = 4
         try: ch, eps = solve_minmax(sub, budget)
         except BudgetError:
             if best is None: raise
-            break                 # the local step moved to k's whose smallest rank is too expensive: keep the best so far
+            # the local step moved to k's whose smallest rank is too expensive: keep the best so far
+            break
         choice = torch.tensor([((o.k == s.k[i]) & (o.j == s.j[i])).nonzero()[0, 0].item() for o, s, i in zip(opts, sub, ch)])
         if best is None or eps < best[1]: best = (choice, eps)
         new = [local_step(o, o.cost[i].item()) for o, i in zip(opts, choice)]
@@ -215,11 +243,12 @@ def nearest_k(cands: list[int], v: float) -> int:
     "The candidate `k` nearest to `v` (the smaller one on a tie)."
     return min(cands, key=lambda k: (abs(k - v), k))
 
-def alternating_solve(opts: list[Options], budget: float, seed: int = 0, restarts: int = 15, rounds: int = 4) -> tuple[torch.Tensor, float]:
-    "The reference's min–max search: `alternate` from `k≈3,5,7,9` and random starts; the best result."
+def alternating_solve(opts: list[Options], budget: float, seed: int = 0, restarts: int = ALT_RESTARTS,
+                      rounds: int = ALT_ROUNDS) -> tuple[torch.Tensor, float]:
+    "The reference's min–max search: `alternate` from `k ≈ ALT_STARTS` and random starts; the best result."
     g = torch.Generator().manual_seed(seed)
     cands = [sorted(set(o.k.tolist()) - {0}) or [1] for o in opts]
-    starts = [[nearest_k(c, v) for c in cands] for v in (3, 5, 7, 9)][:restarts]
+    starts = [[nearest_k(c, v) for c in cands] for v in ALT_STARTS][:restarts]
     while len(starts) < restarts:
         starts.append([c[torch.randint(len(c), (1,), generator=g).item()] for c in cands])
     results = []
@@ -235,7 +264,8 @@ SOLVERS = ('joint', 'alternating')
 
 @dataclass
 class Allocation:
-    "The result of `allocate`: per layer `k`, `j` (0 = stays dense), `err` (objective), and `cost`; `objective` = max err; `guarded`: layers the guard moved to `k = 1`; `true_err`: true errors already computed, by layer."
+    """The result of `allocate`: per layer `k`, `j` (0 = stays dense), `err` (objective), and `cost`; `objective` = max
+    err; `guarded`: layers the guard moved to `k = 1`; `true_err`: true errors already computed, by layer."""
     k: list
     j: list
     err: list
@@ -261,7 +291,8 @@ def _exact_menus(weights, shapes, tables, mults, budget, strides=(32, 8, 2, 1), 
                 if k == 1: continue
                 n = min(s.saving_rank(k), len(l[k]))
                 a, b = _first_at_most(l[k][:n], eps_up), min(_first_at_most(u[k][:n], eps_lo), n)
-                a, b = -(-a // multiple) * multiple, min(-(-b // multiple) * multiple, n)   # only multiples are on the menu
+                # only multiples are on the menu
+                a, b = -(-a // multiple) * multiple, min(-(-b // multiple) * multiple, n)
                 if a > b: continue
                 js = torch.arange(a, b + 1, multiple)
                 js = js[((js - a) // multiple % stride == 0) | (js == js[-1])]
@@ -278,7 +309,8 @@ def _exact_menus(weights, shapes, tables, mults, budget, strides=(32, 8, 2, 1), 
     return [{k: torch.where(l[k] == u[k], l[k], torch.where(l[k] > eps_up, l[k], u[k])) for k in t.ks}
             for t, l, u in zip(tables, lo, up)]
 
-def k1_guard(weights: list[torch.Tensor], shapes: list[LayerShape], opts: list[Options], choice, known: dict|None = None) -> tuple[list, list]:
+def k1_guard(weights: list[torch.Tensor], shapes: list[LayerShape], opts: list[Options], choice,
+             known: dict|None = None) -> tuple[list, list]:
     """Where a chosen grouped factoring (`k > 1`) has a larger true error than the best `k = 1` option of no greater
     cost, choose that option instead; returns the new choice (an index into each layer's options) and the layers changed.
     `known`: a dict that receives the true error of each checked layer's final choice (so it is not computed again)."""
@@ -300,11 +332,11 @@ def allocate(weights: list[torch.Tensor], shapes: list[LayerShape], tables: list
     """Choose `(k, j)` per layer minimising the largest `objective` error with total cost ≤ `budget`.
     `multiple`: ranks are multiples of it; `costs`: per layer measured `(dense, {k: cost per j})` (see `layer_options`);
     `guard`: replace a grouped choice whose true error is worse than `k = 1` at no more cost (see `k1_guard`)."""
-    if objective not in OBJECTIVES: raise ValueError(f'unknown objective {objective!r}: choose one of {OBJECTIVES}')
-    if solver not in SOLVERS: raise ValueError(f'unknown solver {solver!r}: choose one of {SOLVERS}')
+    check_choice('objective', objective, OBJECTIVES); check_choice('solver', solver, SOLVERS)
     multiple = check_multiple(multiple)
     mults = [1.] * len(shapes) if mults is None else mults
-    if costs is not None and len(costs) != len(shapes): raise ValueError(f'costs has {len(costs)} entries for {len(shapes)} layers')
+    if costs is not None and len(costs) != len(shapes):
+        raise ValueError(f'costs has {len(costs)} entries for {len(shapes)} layers')
     cs = [None] * len(shapes) if costs is None else costs
     if objective == 'paper': menus = [t.lower for t in tables]
     elif objective == 'bound': menus = [t.bound for t in tables]

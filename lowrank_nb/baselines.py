@@ -10,13 +10,13 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .grouping import fold_weight, LayerShape, layer_kind
-from .core import count_params, count_macs, first_tensor, replace_modules
-from .factor import empty_factored, one_thread, FactoredConv
+from .core import count_params, count_macs, first_tensor, replace_modules, hooked_eval
+from .factor import empty_factored, one_thread, FactoredPair
 from .bounds import spectral_norm
 from .calibrate import Calibration, calibration_inputs, input_batches, recalibrate_bn
 from .compress import (Plan, LayerPlan, Method, register_method, replace_layers, recount_macs, energy_rank, largest_fitting,
-                                 check_budget_args, compressible_layers)
-from .allocation import BudgetError
+                                 check_budget_args, compressible_layers, used_layers, budget_total)
+from .allocation import BudgetError, unreachable
 
 # %% auto #0
 __all__ = ['OutputStats', 'output_stats', 'empty_pca', 'pca_layer', 'compress_pca', 'Prunable', 'prunable_convs', 'filter_l1',
@@ -37,13 +37,16 @@ class OutputStats:
         return ev.flip(0).clamp_min(0), U.flip(1)
 
 def _batches(data, n_batches):
-    if data is None: raise ValueError('data is required: sample inputs (a DataLoader, an iterable of batches or one tensor batch) for the output statistics')
+    if data is None:
+        raise ValueError('data is required: sample inputs (a DataLoader, an iterable of batches or one tensor batch) '
+                         'for the output statistics')
     if n_batches is not None and (isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1):
         raise ValueError(f'n_batches must be a positive int or None, got {n_batches!r}')
     yield from itertools.islice(input_batches(data), n_batches)
 
 def output_stats(model: nn.Module, names: list, data, n_batches: int|None = None) -> dict:
-    "`OutputStats` of the output features of the layers `names` of `model` on `data` (batches `x` or `(x, y, ...)`); layers never called are left out."
+    """`OutputStats` of the output features of the layers `names` of `model` on `data` (batches `x` or `(x, y, ...)`);
+    layers never called are left out."""
     cp = copy.deepcopy(model).eval()
     dev = next(cp.parameters(), torch.empty(0)).device
     acc, hooks = {}, []
@@ -68,8 +71,9 @@ def output_stats(model: nn.Module, names: list, data, n_batches: int|None = None
     return res
 
 # %% ../nbs/11_baselines.ipynb #070d90bc
-def empty_pca(layer: nn.Module, j: int) -> FactoredConv:
-    "The rank-`j` PCA structure of `layer`: the `k = 1` factored pair, its decoder always with a bias (weights uninitialised)."
+def empty_pca(layer: nn.Module, j: int) -> FactoredPair:
+    """The rank-`j` PCA structure of `layer`: the `k = 1` factored pair, its decoder always with a bias (weights
+    uninitialised)."""
     fac = empty_factored(layer, 1, j)
     d = fac.decoder
     if d.bias is None:
@@ -77,10 +81,11 @@ def empty_pca(layer: nn.Module, j: int) -> FactoredConv:
         fac.decoder = nn.Linear(j, d.out_features, **kw) if isinstance(d, nn.Linear) else type(d)(j, d.out_channels, 1, **kw)
     return fac
 
-def pca_layer(layer: nn.Module, stats: OutputStats, j: int) -> FactoredConv:
+def pca_layer(layer: nn.Module, stats: OutputStats, j: int) -> FactoredPair:
     "Replace `layer` by its rank-`j` PCA pair `U_j (U_jᵀ W x) + b̂` built from its output statistics `stats`."
     s = LayerShape.of(layer)
-    if stats.mean.numel() != s.f: raise ValueError(f'pca_layer: the statistics have {stats.mean.numel()} features, the layer has {s.f} outputs')
+    if stats.mean.numel() != s.f:
+        raise ValueError(f'pca_layer: the statistics have {stats.mean.numel()} features, the layer has {s.f} outputs')
     fac = empty_pca(layer, j)
     _, U = stats.eig()
     Uj = U[:, :j]
@@ -125,21 +130,21 @@ def compress_pca(model: nn.Module, keep: float, budget: str = 'params', data=Non
     the output statistics of every layer on `data` (a DataLoader / iterable of batches `x` or `(x, y)`, or one tensor
     batch; `n_batches` limits it). Returns a new model (the input is not modified) and its `Plan` (method `'pca'`)."""
     check_budget_args(model, keep, budget, example_input)
-    if data is None: raise ValueError('compress_pca needs data: sample inputs (a DataLoader, an iterable of batches or one tensor batch) for the output statistics')
+    if data is None:
+        raise ValueError('compress_pca needs data: sample inputs (a DataLoader, an iterable of batches or one tensor '
+                         'batch) for the output statistics')
     todo, skipped = compressible_layers(model)
     stats = output_stats(model, [l.name for l in todo], data, n_batches)
-    skipped += [(l.name, 'not used in the forward pass of data') for l in todo if l.name not in stats]
-    todo = [l for l in todo if l.name in stats]
+    todo, skipped = used_layers(todo, skipped, stats, 'data')
     macs = count_macs(model, example_input) if example_input is not None else None
-    if macs is not None:
-        skipped += [(l.name, 'not used in the forward pass of example_input') for l in todo if l.name not in macs]
-        todo = [l for l in todo if l.name in macs]
-    if not todo: raise ValueError('the model has nothing to compress (no compressible layer is used in the forward pass)')
+    if macs is not None: todo, skipped = used_layers(todo, skipped, macs, 'example_input')
+    if not todo:
+        raise ValueError('the model has nothing to compress (no compressible layer is used in the forward pass)')
     shapes = [l.shape for l in todo]
     biases = [l.module.bias.numel() if l.module.bias is not None else 0 for l in todo]
     total_params = count_params(model)
-    if budget == 'params': total, mults = total_params, [1] * len(todo)
-    else: total, mults = sum(macs.values()), [macs[l.name] / l.shape.dense_params for l in todo]
+    total = budget_total(model, budget, macs)
+    mults = [1] * len(todo) if budget == 'params' else [macs[l.name] / l.shape.dense_params for l in todo]
     cost = _pca_costs(shapes, biases, mults, budget == 'params')
     own = sum(cost(i, 0) for i in range(len(todo)))
     jmax = [_pca_saving_rank(s, b) for s, b in zip(shapes, biases)]
@@ -152,8 +157,9 @@ def compress_pca(model: nn.Module, keep: float, budget: str = 'params', data=Non
     except BudgetError:
         fixed = (total - own) / total
         least = sum(min(cost(i, 0), cost(i, 1)) if jmax[i] else cost(i, 0) for i in range(len(todo))) / total
-        raise BudgetError(f'keep={keep} of {budget} is unreachable: what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
-                          f'of the model and PCA at rank 1 in every layer adds {least:.4f}, so keep must be at least {fixed + least:.4f}') from None
+        raise unreachable(keep, budget, fixed + least,
+                          f'what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
+                          f'of the model and PCA at rank 1 in every layer adds {least:.4f}') from None
     lps = []
     for l, s, b, j, fr, (ev, U) in zip(todo, shapes, biases, js, fracs, eigs):
         err = te = 0.
@@ -211,7 +217,8 @@ def _is_flatten(u, mods):
     return False
 
 def _classify(u, node, flat, mods, C):
-    "What user `u` of path node `node` does with the channels: ('pass', flat) | ('bn',) | ('consumer', kind) | ('block', why)."
+    """What user `u` of path node `node` does with the channels: ('pass', flat) | ('bn',) | ('consumer', kind) |
+    ('block', why)."""
     desc = f'{u.op} {u.target if isinstance(u.target, str) else getattr(u.target, "__name__", u.target)}'
     if u.op == 'output': return ('block', 'its output is an output of the model')
     if not _only_input(u, node): return ('block', f'its output is combined with other tensors in {desc}')
@@ -223,7 +230,9 @@ def _classify(u, node, flat, mods, C):
         if isinstance(m, _BN) and not flat and m.num_features == C: return ('bn',)
         if isinstance(m, _PRUNE_CONVS) and not flat and m.groups == 1 and m.in_channels == C: return ('consumer', 'conv')
         if isinstance(m, nn.Linear) and flat:
-            if m.in_features % C: return ('block', f'{u.target} has {m.in_features} input features, not a multiple of {C} channels')
+            if m.in_features % C: return ('block',
+                                          f'{u.target} has {m.in_features} input features, not a multiple of {C} '
+                                          'channels')
             return ('consumer', 'linear')
         return ('block', f'it reaches {type(m).__name__} {u.target!r}' + (' after a flatten' if flat else ''))
     if u.op == 'call_function':
@@ -236,7 +245,8 @@ def _trace(model):
     if not isinstance(model, nn.Module): raise TypeError(f'model must be an nn.Module, got {type(model).__name__}')
     try: return torch.fx.symbolic_trace(model)
     except Exception as e:
-        raise ValueError(f'the model cannot be traced by torch.fx ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}); '
+        raise ValueError(f'the model cannot be traced by torch.fx ({type(e).__name__}: '
+                         f'{str(e).splitlines()[0] if str(e) else ""}); '
                          'filter pruning needs a traceable forward (no data-dependent control flow)') from None
 
 def _analyse(model):
@@ -317,12 +327,15 @@ def _keep_idx(conv, n, init, scores=None):
     return torch.argsort(s, descending=True, stable=True)[:n].sort().values
 
 def _check_channels(model, channels, ok, why):
-    if not isinstance(channels, dict): raise TypeError(f'channels must be a dict {{conv name: channels to keep}}, got {type(channels).__name__}')
+    if not isinstance(channels, dict):
+        raise TypeError(f'channels must be a dict {{conv name: channels to keep}}, got {type(channels).__name__}')
     mods = dict(model.named_modules())
     for name, n in channels.items():
         if name not in ok:
             if name not in mods: raise ValueError(f'unknown layer {name!r}: the model has no module of that name')
-            raise ValueError(f'layer {name!r} cannot be pruned: ' + why.get(name, f'it is a {type(mods[name]).__name__}, not a conv layer'))
+            raise ValueError(f'layer {name!r} cannot be pruned: ' + why.get(name, 'it is a '
+                                                                                  f'{type(mods[name]).__name__}, not a '
+                                                                                  'conv layer'))
         C = mods[name].out_channels
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= C:
             raise ValueError(f'channels for {name!r} must be an int in 1..{C} (its output channels), got {n!r}')
@@ -367,22 +380,25 @@ def _ft_cost(model, ok, channels, macs=None):
     return total
 
 
-def compress_ft(model: nn.Module, keep: float, budget: str = 'params', example_input=None, seed: int = 0) -> tuple[nn.Module, Plan]:
+def compress_ft(model: nn.Module, keep: float, budget: str = 'params', example_input=None,
+                seed: int = 0) -> tuple[nn.Module, Plan]:
     """FT baseline: l1-norm filter pruning of every prunable conv with one uniform ratio, bisected so that the pruned
     model keeps at most `keep` of its parameters (or MACs, `budget="flops"` with `example_input`). Returns a new model
     (the input is not modified) and its `Plan` (method `'ft'`, one `LayerPlan` per prunable conv with `channels`)."""
     check_budget_args(model, keep, budget, example_input)
     ok, why = _analyse(model)
-    if not ok: raise ValueError('the model has nothing to prune: ' + ('; '.join(f'{n}: {r}' for n, r in why.items()) or 'it has no conv layer'))
+    if not ok:
+        raise ValueError('the model has nothing to prune: ' + ('; '.join(f'{n}: {r}' for n, r in why.items()) or 'it has no conv layer'))
     for n in ok:
-        if not torch.isfinite(model.get_submodule(n).weight).all(): raise ValueError(f'layer {n!r} has non-finite weights (NaN or inf)')
+        if not torch.isfinite(model.get_submodule(n).weight).all():
+            raise ValueError(f'layer {n!r} has non-finite weights (NaN or inf)')
     macs = count_macs(model, example_input) if example_input is not None else None
     bm = macs if budget == 'flops' else None
-    total = count_params(model) if bm is None else sum(macs.values())
+    total = budget_total(model, budget, macs)
     cost = lambda p: _ft_cost(model, ok, _ft_channels(model, ok, p), bm)
     if cost(1.) > keep * total:
-        raise BudgetError(f'keep={keep} of {budget} is unreachable: with one filter left in every prunable conv the model keeps '
-                          f'{cost(1.) / total:.4f}, so keep must be at least {cost(1.) / total:.4f}')
+        raise unreachable(keep, budget, cost(1.) / total,
+                          f'with one filter left in every prunable conv the model keeps {cost(1.) / total:.4f}')
     kept = largest_fitting(lambda t: cost(1 - t), keep * total, steps=60)     # t: the fraction of filters kept
     ch = _ft_channels(model, ok, 1 - kept)
     new = prune_filters(model, ch)
@@ -405,20 +421,20 @@ def compress_ft(model: nn.Module, keep: float, budget: str = 'params', example_i
 
 # %% ../nbs/11_baselines.ipynb #9d9176bc
 def filter_sensitivity(model: nn.Module, x: torch.Tensor, ok: dict|None = None, batch_size: int = 64) -> dict:
-    "PFP sensitivity of every filter of each prunable conv of `model` (see `prunable_convs`), from its consumer on inputs `x`."
+    """PFP sensitivity of every filter of each prunable conv of `model` (see `prunable_convs`), from its consumer on
+    inputs `x`."""
     ok = prunable_convs(model) if ok is None else ok
     acts, hooks = {}, []
     def hook(name):
         def f(m, inp, out):
             a = inp[0].detach().abs().float()
             C = model.get_submodule(name).out_channels
-            acts[name] = a.reshape(a.shape[0], C, -1).mean(-1)               # samples × channels (a flatten: its blocks)
+            # samples × channels (a flatten: its blocks)
+            acts[name] = a.reshape(a.shape[0], C, -1).mean(-1)
         return f
     for name, p in ok.items(): hooks.append(model.get_submodule(p.consumer).register_forward_hook(hook(name)))
     sens = {n: torch.zeros(model.get_submodule(n).out_channels) for n in ok}
-    was = model.training
-    try:
-        model.eval()
+    with hooked_eval(model, hooks):
         for i in range(0, len(x), batch_size):
             with torch.no_grad(): model(x[i:i + batch_size])
             for name, p in ok.items():
@@ -427,13 +443,11 @@ def filter_sensitivity(model: nn.Module, x: torch.Tensor, ok: dict|None = None, 
                 share = acts[name][:, None, :] * Wc[None]                    # samples × f × C
                 share = share / share.sum(-1, keepdim=True).clamp_min(torch.finfo(share.dtype).tiny)
                 sens[name] = torch.maximum(sens[name], share.amax((0, 1)).cpu())
-    finally:
-        model.train(was)
-        for h in hooks: h.remove()
     return sens
 
 def pfp_channels(sens: dict, t: float) -> dict:
-    "Filters kept per conv at knob `t ∈ [0, 1]`: the expected distinct draws of `m = S·(10⁶ᵗ − 1)` samples ∝ sensitivity (at least 1)."
+    """Filters kept per conv at knob `t ∈ [0, 1]`: the expected distinct draws of `m = S·(10⁶ᵗ − 1)` samples ∝
+    sensitivity (at least 1)."""
     res = {}
     for name, s in sens.items():
         S = s.sum().item()
@@ -449,19 +463,22 @@ def compress_pfp(model: nn.Module, keep: float, budget: str = 'params', data=Non
     `samples`), as few or many per layer as PFP's sampling gives, to at most `keep` of the parameters (or MACs,
     `budget="flops"` with `example_input`). Returns a new model (the input is not modified) and its `Plan` (`'pfp'`)."""
     check_budget_args(model, keep, budget, example_input)
-    if data is None: raise ValueError('compress_pfp needs data: sample inputs (a DataLoader, an iterable of batches or one tensor batch) for the sensitivities')
+    if data is None:
+        raise ValueError('compress_pfp needs data: sample inputs (a DataLoader, an iterable of batches or one tensor '
+                         'batch) for the sensitivities')
     ok, why = _analyse(model)
-    if not ok: raise ValueError('the model has nothing to prune: ' + ('; '.join(f'{n}: {r}' for n, r in why.items()) or 'it has no conv layer'))
+    if not ok:
+        raise ValueError('the model has nothing to prune: ' + ('; '.join(f'{n}: {r}' for n, r in why.items()) or 'it has no conv layer'))
     p0 = next(model.parameters())
     x = calibration_inputs(data, samples, like=first_tensor(example_input), device=p0.device, dtype=p0.dtype)
     sens = filter_sensitivity(model, x, ok)
     macs = count_macs(model, example_input) if example_input is not None else None
     bm = macs if budget == 'flops' else None
-    total = count_params(model) if bm is None else sum(macs.values())
+    total = budget_total(model, budget, macs)
     cost = lambda t: _ft_cost(model, ok, pfp_channels(sens, t), bm)
     if cost(0.) > keep * total:
-        raise BudgetError(f'keep={keep} of {budget} is unreachable: with one filter left in every prunable conv the model keeps '
-                          f'{cost(0.) / total:.4f}, so keep must be at least {cost(0.) / total:.4f}')
+        raise unreachable(keep, budget, cost(0.) / total,
+                          f'with one filter left in every prunable conv the model keeps {cost(0.) / total:.4f}')
     ch = pfp_channels(sens, largest_fitting(cost, keep * total, steps=60))
     new = prune_filters(model, ch, scores=sens)
     lps = []
@@ -499,15 +516,22 @@ def compress_baseline(method: str, model: nn.Module, keep: float, budget: str = 
 
 # %% ../nbs/11_baselines.ipynb #53046511
 def apply_baseline_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.Module:
-    "A copy of `model` with a `'pca'`, `'ft'` or `'pfp'` plan applied (`init=False`: structure only, for loading a state dict)."
-    if plan.method == 'pfp' and init: raise ValueError('a PFP plan cannot be re-applied without data: use compress_pfp(model, keep, data=...) or init=False to load saved weights')
+    """A copy of `model` with a `'pca'`, `'ft'` or `'pfp'` plan applied (`init=False`: structure only, for loading a
+    state dict)."""
+    if plan.method == 'pfp' and init:
+        raise ValueError('a PFP plan cannot be re-applied without data: use compress_pfp(model, keep, data=...) or '
+                         'init=False to load saved weights')
     if plan.method in ('ft', 'pfp'):
         return prune_filters(model, {lp.name: lp.channels for lp in plan.layers if getattr(lp, 'channels', None)}, init=init)
-    if plan.method != 'pca': raise ValueError(f"apply_baseline_plan: plan method must be 'pca', 'ft' or 'pfp', got {plan.method!r}")
-    if init: raise ValueError('a PCA plan cannot be re-applied without data: use compress_pca(model, keep, data=...) or init=False to load saved weights')
+    if plan.method != 'pca':
+        raise ValueError(f"apply_baseline_plan: plan method must be 'pca', 'ft' or 'pfp', got {plan.method!r}")
+    if init:
+        raise ValueError('a PCA plan cannot be re-applied without data: use compress_pca(model, keep, data=...) or '
+                         'init=False to load saved weights')
     return replace_layers(model, plan.factored, lambda layer, lp: empty_pca(layer, lp.j))
 
 for _name, _summary, _data in (('pca', "PCA of each layer's outputs on the data (Zhang et al. 2015)", True),
                                ('ft', 'l1-norm filter pruning, the channels removed (Li et al. 2017)', False),
-                               ('pfp', 'provable filter pruning from data-derived sensitivities (Liebenwein et al. 2020)', True)):
+                               ('pfp', 'provable filter pruning from data-derived sensitivities (Liebenwein et al. '
+                                       '2020)', True)):
     register_method(Method(_name, _summary, needs_data=_data, run=functools.partial(compress_baseline, _name), rebuild=apply_baseline_plan))

@@ -41,7 +41,8 @@ def group_svdvals(W: torch.Tensor, k: int, c: int|None = None) -> torch.Tensor:
 
 # %% ../nbs/02_bounds.ipynb #57776414
 class ErrorTable:
-    "Relative error bounds of one layer for each candidate `k`: `lower[k]`, `bound[k]` (√k·lower) and `upper[k]`, indexed by `j-1`."
+    """Relative error bounds of one layer for each candidate `k`: `lower[k]`, `bound[k]` (√k·lower) and `upper[k]`,
+    indexed by `j-1`."""
     def __init__(self, norm: float, lower: dict, upper: dict):
         self.norm, self.lower, self.upper = norm, lower, upper
         self.bound = {k: v * k ** 0.5 for k, v in lower.items()}

@@ -10,26 +10,31 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .grouping import fold_weight, layer_kind
-from .core import first_tensor, replace_modules, set_submodule
-from .factor import empty_factored, one_thread, FactoredConv
+from .core import first_tensor, replace_modules, set_submodule, hooked_eval
+from .factor import empty_factored, one_thread, FactoredPair
 from .bounds import eigh
 
 # %% auto #0
 __all__ = ['DATA_OBJECTIVES', 'BATCHNORMS', 'Calibration', 'input_batches', 'calibration_inputs', 'fold_order', 'layer_rows',
            'shrink', 'sample_positions', 'LayerStats', 'calibration_stats', 'psd_cholesky', 'whitened_factors',
-           'set_factors', 'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance']
+           'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance']
 
 # %% ../nbs/04_calibrate.ipynb #8e625907
 @dataclass
 class Calibration:
     "How calibration data is used: how much of it, and which of the data-aware steps run."
-    samples: int = 1024        # inputs used at most (the first ones the data yields); `compress` holds them all in memory
-    table_samples: int = 512   # of those, the ones the error tables and sensitivities (the allocation) are estimated from
-    positions: int = 64        # per input and layer, at most this many output positions enter the statistics (a seeded subset)
-    refit: bool = True         # fit every factored layer, in forward order, to the original layer's outputs, fed by the compressed layers before it
+    # inputs used at most (the first ones the data yields); `compress` holds them all in memory
+    samples: int = 1024
+    # of those, the ones the error tables and sensitivities (the allocation) are estimated from
+    table_samples: int = 512
+    # per input and layer, at most this many output positions enter the statistics (a seeded subset)
+    positions: int = 64
+    # fit every factored layer, in forward order, to the original layer's outputs, fed by the compressed layers before it
+    refit: bool = True
     bn: bool = True            # correct every BatchNorm's running statistics by the shift the compression causes
     sweeps: int = 3            # sweeps of block-coordinate descent over the groups of a grouped (`k > 1`) fit
-    candidates: tuple = ('fisher', 'paper')   # objective 'auto': the allocations tried, the one with the closest outputs kept
+    # objective 'auto': the allocations tried, the one with the closest outputs kept
+    candidates: tuple = ('fisher', 'paper')
     holdout: float = 0.25      # objective 'auto': fraction of the samples held out to compare the candidates
     batch_size: int = 256      # inputs per forward pass when gathering statistics
     seed: int = 0              # positions and sampled labels
@@ -37,35 +42,45 @@ class Calibration:
     def __post_init__(self):
         for k in ('samples', 'table_samples', 'positions', 'sweeps', 'batch_size'):
             v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f'Calibration.{k} must be a positive int, got {v!r}')
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f'Calibration.{k} must be a positive int, got {v!r}')
         if not 0 <= self.holdout < 1: raise ValueError(f'Calibration.holdout must be in [0, 1), got {self.holdout!r}')
         self.candidates = tuple(self.candidates)
 
 # %% ../nbs/04_calibrate.ipynb #abc85bf2
 def input_batches(data):
-    "The input tensors of `data`: itself if a tensor, else each batch `x`, or the tensor `x` of `(x, y, ...)` (or the first one in a dict)."
+    """The input tensors of `data`: itself if a tensor, else each batch `x`, or the tensor `x` of `(x, y, ...)` (or the
+    first one in a dict)."""
     if isinstance(data, torch.Tensor): yield data; return
     if isinstance(data, (str, bytes)) or not hasattr(data, '__iter__'):
-        raise TypeError(f'data must be a tensor batch, a DataLoader or an iterable of batches `x` or `(x, y, ...)`, got {type(data).__name__}')
+        raise TypeError('data must be a tensor batch, a DataLoader or an iterable of batches `x` or `(x, y, ...)`, '
+                        f'got {type(data).__name__}')
     for b in data:
         x = b if isinstance(b, torch.Tensor) else b[0] if isinstance(b, (list, tuple)) and len(b) else first_tensor(b)
         if not isinstance(x, torch.Tensor):
-            raise TypeError(f'data: a batch must be a tensor or a tuple (x, y, ...) with a tensor x, got {type(b).__name__} without a tensor')
+            raise TypeError('data: a batch must be a tensor or a tuple (x, y, ...) with a tensor x, got '
+                            f'{type(b).__name__} without a tensor')
         yield x
 
-def calibration_inputs(data, samples: int = 1024, like: torch.Tensor|None = None, device=None, dtype=None) -> torch.Tensor:
+def calibration_inputs(data, samples: int = 1024, like: torch.Tensor|None = None, device=None,
+                       dtype=None) -> torch.Tensor:
     """At most `samples` inputs from `data` (a tensor batch, a DataLoader, or an iterable of `x` or `(x, y, ...)`; labels
     are ignored) as one tensor, on `device` in `dtype`; every batch is checked: finite, one shape, the shape of `like`."""
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1: raise ValueError(f'samples must be a positive int, got {samples!r}')
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f'samples must be a positive int, got {samples!r}')
     got, n, shape = [], 0, None
     for i, x in enumerate(input_batches(data)):
-        if not x.is_floating_point(): raise TypeError(f'data: batch {i} is {x.dtype}; give floating-point inputs, normalised as the model expects')
-        if x.ndim == 0: raise ValueError(f'data: batch {i} is a scalar; give batches with the samples along the first dimension')
+        if not x.is_floating_point():
+            raise TypeError(f'data: batch {i} is {x.dtype}; give floating-point inputs, normalised as the model expects')
+        if x.ndim == 0:
+            raise ValueError(f'data: batch {i} is a scalar; give batches with the samples along the first dimension')
         if shape is None:
             shape = tuple(x.shape[1:])
             if like is not None and tuple(like.shape[1:]) != shape:
-                raise ValueError(f'data: inputs of shape {shape}, but example_input has {tuple(like.shape[1:])}: give inputs the model takes')
-        elif tuple(x.shape[1:]) != shape: raise ValueError(f'data: batch {i} has inputs of shape {tuple(x.shape[1:])}, the first batch had {shape}')
+                raise ValueError(f'data: inputs of shape {shape}, but example_input has {tuple(like.shape[1:])}: give '
+                                 'inputs the model takes')
+        elif tuple(x.shape[1:]) != shape:
+            raise ValueError(f'data: batch {i} has inputs of shape {tuple(x.shape[1:])}, the first batch had {shape}')
         x = x[:samples - n].detach()
         if not torch.isfinite(x).all(): raise ValueError(f'data: batch {i} holds NaN or inf values')
         got.append(x.to(device=device, dtype=dtype)); n += len(x)
@@ -75,13 +90,16 @@ def calibration_inputs(data, samples: int = 1024, like: torch.Tensor|None = None
 
 # %% ../nbs/04_calibrate.ipynb #0f06a087
 def _conv_pad(layer, x):
-    "`x` padded as conv `layer` pads it (zeros or its padding mode), and the amount, so its kernel windows can be read directly."
+    """`x` padded as conv `layer` pads it (zeros or its padding mode), and the amount, so its kernel windows can be read
+    directly."""
     rp = layer._reversed_padding_repeated_twice
     if not any(rp): return x
     return F.pad(x, rp, mode='constant' if layer.padding_mode == 'zeros' else layer.padding_mode)
 
-def _window_rows(layer: nn.Module, x: torch.Tensor, out_shape: tuple, positions: torch.Tensor|None = None) -> torch.Tensor:
-    "`layer_rows` with the columns of a convolution in (kernel offset, channel) order: read from channels-last memory, fast."
+def _window_rows(layer: nn.Module, x: torch.Tensor, out_shape: tuple,
+                 positions: torch.Tensor|None = None) -> torch.Tensor:
+    """`layer_rows` with the columns of a convolution in (kernel offset, channel) order: read from channels-last memory,
+    fast."""
     if layer_kind(layer) == 'linear':
         r = x.reshape(x.shape[0], -1, x.shape[-1])
         return (r if positions is None else r[:, positions.to(x.device)]).reshape(-1, x.shape[-1])
@@ -94,7 +112,8 @@ def _window_rows(layer: nn.Module, x: torch.Tensor, out_shape: tuple, positions:
     return xp[(slice(None), *idx)].reshape(-1, x.shape[1] * math.prod(layer.kernel_size))   # N·P × (κ·c)
 
 def fold_order(layer: nn.Module) -> torch.Tensor|None:
-    "The permutation taking `_window_rows`' (kernel, channel) columns to `fold_weight`'s (channel, kernel) order (`None`: the same)."
+    """The permutation taking `_window_rows`' (kernel, channel) columns to `fold_weight`'s (channel, kernel) order
+    (`None`: the same)."""
     if layer_kind(layer) == 'linear': return None
     c, kappa = layer.weight.shape[1], math.prod(layer.kernel_size)
     return (torch.arange(kappa)[None, :] * c + torch.arange(c)[:, None]).reshape(-1)
@@ -111,7 +130,8 @@ def _loss_probe(out, g: torch.Generator) -> torch.Tensor:
     """A scalar whose gradient is a sample of the model's own (label-free) Fisher information: for logits `N × K`, the
     cross-entropy of labels drawn from the model's softmax; for any other output, `⟨out, ε⟩` with Gaussian `ε`."""
     y = first_tensor(out)
-    if y is None: raise TypeError(f'the model returned {type(out).__name__} without a tensor: no sensitivity can be measured')
+    if y is None:
+        raise TypeError(f'the model returned {type(out).__name__} without a tensor: no sensitivity can be measured')
     if y.ndim == 2 and y.shape[1] > 1 and y.is_floating_point():
         lab = torch.multinomial(y.detach().float().softmax(-1).cpu(), 1, generator=g)[:, 0].to(y.device)
         return F.cross_entropy(y.float(), lab, reduction='sum')
@@ -131,7 +151,8 @@ def shrink(C: torch.Tensor, fourth: float, rows: int) -> tuple[torch.Tensor, flo
     return (1 - delta) * C + delta * mu * I, delta
 
 class _Moments:
-    "Running sums of `rows`, `xᵀx` (float64) and `Σ‖x‖⁴` of a stream of row blocks; `order`: the columns' permutation to apply at the end."
+    """Running sums of `rows`, `xᵀx` (float64) and `Σ‖x‖⁴` of a stream of row blocks; `order`: the columns' permutation
+    to apply at the end."""
     def __init__(self, order=None): self.rows, self.gram, self.fourth, self.order = 0, None, 0., order
     def add(self, R: torch.Tensor):
         R = R.float() if R.dtype in (torch.float16, torch.bfloat16) else R
@@ -145,7 +166,8 @@ class _Moments:
         if self.order is not None: o = self.order.to(C.device); C = C[o][:, o]
         C, delta = shrink(C, self.fourth, self.rows)
         if self.rows < C.shape[0]:
-            warnings.warn(f'layer {name!r} sees {self.rows} input rows for {C.shape[0]} input features, fewer than it needs to '
+            warnings.warn(f'layer {name!r} sees {self.rows} input rows for {C.shape[0]} input features, fewer than it '
+                          'needs to '
                           f'estimate their second moment: it is shrunk toward a multiple of the identity by {delta:.2f}; '
                           'give more samples (Calibration.samples) for a sharper fit')
         return C, delta
@@ -157,7 +179,8 @@ def sample_positions(n: int, k: int, g: torch.Generator) -> torch.Tensor|None:
 # %% ../nbs/04_calibrate.ipynb #3f93822e
 @dataclass
 class LayerStats:
-    "What calibration data says about one layer: input second moment `C` (`E[xxᵀ]` over rows, shrunk by `shrinkage`), its `rows`, and `G`, the second moment of the loss gradient at its output (per sample, summed over positions)."
+    """What calibration data says about one layer: input second moment `C` (`E[xxᵀ]` over rows, shrunk by `shrinkage`),
+    its `rows`, and `G`, the second moment of the loss gradient at its output (per sample, summed over positions)."""
     C: torch.Tensor
     rows: int
     shrinkage: float
@@ -168,7 +191,8 @@ def _positions(layer, out) -> int:
     return math.prod(out.shape[2:]) if layer_kind(layer) != 'linear' else math.prod(out.shape[1:-1])
 
 def _feature_rows(t: torch.Tensor, layer) -> torch.Tensor:
-    "Output (or gradient) of `layer` as rows of its output features (channels of a conv or BatchNorm; a view when channels-last)."
+    """Output (or gradient) of `layer` as rows of its output features (channels of a conv or BatchNorm; a view when
+    channels-last)."""
     return t.reshape(-1, t.shape[-1]) if layer_kind(layer) == 'linear' else t.movedim(1, -1).reshape(-1, t.shape[1])
 
 def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: Calibration|None = None,
@@ -187,26 +211,22 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
             if fisher: outs.append((n, out))
         return f
     for n, m in mods.items(): hooks.append(m.register_forward_hook(hook(n)))
-    was = model.training
-    try:
-        model.eval()
-        for i in range(0, len(x), cfg.batch_size):
-            xb = x[i:i + cfg.batch_size].detach()
-            if not fisher:
-                with torch.no_grad(): model(xb)
-                continue
-            outs.clear()
-            with torch.enable_grad():
-                out = model(xb.requires_grad_())
-                grads = torch.autograd.grad(_loss_probe(out, g), [o for _, o in outs], allow_unused=True)
-            for (n, o), gr in zip(outs, grads):
-                if gr is None: continue
-                r = _feature_rows(gr.float(), mods[n])
-                G[n] = (r.T @ r).double() + (0 if G[n] is None else G[n])
-    finally:
-        model.train(was)
-        for h in hooks: h.remove()
+    def batch(xb):
+        if not fisher:
+            with torch.no_grad(): model(xb)
+            return
         outs.clear()
+        with torch.enable_grad():
+            out = model(xb.requires_grad_())
+            grads = torch.autograd.grad(_loss_probe(out, g), [o for _, o in outs], allow_unused=True)
+        for (n, o), gr in zip(outs, grads):
+            if gr is None: continue
+            r = _feature_rows(gr.float(), mods[n])
+            G[n] = (r.T @ r).double() + (0 if G[n] is None else G[n])
+    try:
+        with hooked_eval(model, hooks):
+            for i in range(0, len(x), cfg.batch_size): batch(x[i:i + cfg.batch_size].detach())
+    finally: outs.clear()
     res = {}
     for n in names:
         if not mom[n].rows: continue                      # never called: left out
@@ -230,7 +250,8 @@ def psd_cholesky(C: torch.Tensor, jitter: float = 1e-10) -> torch.Tensor:
     raise ValueError('psd_cholesky: the matrix is not positive semi-definite (NaN, inf or a large negative eigenvalue)')
 
 def _truncate(B: torch.Tensor, L: torch.Tensor, j: int) -> tuple[torch.Tensor, torch.Tensor]:
-    "Rank-`j` factors of `A = B L⁻¹`, best in the metric `L Lᵀ`: encoder `√Σ Vᵀ L⁻¹` (`j × m`), decoder `U √Σ` (`f × j`)."
+    """Rank-`j` factors of `A = B L⁻¹`, best in the metric `L Lᵀ`: encoder `√Σ Vᵀ L⁻¹` (`j × m`), decoder `U √Σ` (`f ×
+    j`)."""
     with one_thread(B): U, s, Vh = torch.linalg.svd(B, full_matrices=False)
     r = s[:j].sqrt()
     enc = torch.linalg.solve_triangular(L.T, Vh[:j].T, upper=True).T * r[:, None]
@@ -264,18 +285,9 @@ def whitened_factors(W: torch.Tensor, C: torch.Tensor, k: int, j: int, cross: to
             A[:, s] = dec[i] @ enc[i]
     return torch.stack(enc), torch.stack(dec)
 
-def set_factors(fc: FactoredConv, enc: torch.Tensor, dec: torch.Tensor, bias: torch.Tensor|None = None) -> FactoredConv:
-    "Load encoder `k × j × m` and decoder `k × f × j` factors (and the decoder `bias`) into the factored pair `fc`; returns it."
-    k, j = fc.k, fc.j
-    dw = fc.decoder.weight
-    with torch.no_grad():
-        fc.encoder.weight.copy_(enc.reshape(fc.encoder.weight.shape))
-        dw.copy_(dec.transpose(0, 1).reshape(dw.shape[0], k * j).reshape(dw.shape))
-        if bias is not None: fc.decoder.bias.copy_(bias)
-    return fc
-
 # %% ../nbs/04_calibrate.ipynb #9b8f63ce
-DATA_OBJECTIVES = ('fisher', 'output')   # allocations over data-aware tables: least total loss estimate, least largest output error
+# allocations over data-aware tables: least total loss estimate, least largest output error
+DATA_OBJECTIVES = ('fisher', 'output')
 
 @dataclass
 class DataTable:
@@ -373,7 +385,8 @@ def _bn_shift(n: int, store: dict):
     return hook
 
 def _rows_pair(layer, xo, xc, out_shape, pos, chunk):
-    "Moments of the compressed rows and their cross moment (original × compressed, fold order) of `layer`'s input halves."
+    """Moments of the compressed rows and their cross moment (original × compressed, fold order) of `layer`'s input
+    halves."""
     order = fold_order(layer)
     cc, oc = _Moments(order), None
     for i in range(0, len(xo), chunk):
@@ -386,14 +399,15 @@ def _rows_pair(layer, xo, xc, out_shape, pos, chunk):
     return cc, oc
 
 def _fit_pair(name, layer, k, j, xo, xc, yo, cfg, g):
-    "A factored pair for `layer` fitted on input halves `xo` (original) and `xc` (compressed) to the original output `yo`."
+    """A factored pair for `layer` fitted on input halves `xo` (original) and `xc` (compressed) to the original output
+    `yo`."""
     pos = sample_positions(_positions(layer, yo), cfg.positions, g)
     cc, cross = _rows_pair(layer, xo, xc, yo.shape, pos, cfg.batch_size)
     C, delta = cc.second(name)
     I = torch.eye(C.shape[0], dtype=C.dtype, device=C.device)
     if delta: cross = (1 - delta) * cross + delta * C.diagonal().mean() * I     # shrunk alike: still exact when xc = xo
     enc, dec = whitened_factors(fold_weight(layer), C, k, j, cross=cross, sweeps=cfg.sweeps)
-    fc = set_factors(empty_factored(layer, k, j), enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
+    fc = empty_factored(layer, k, j).load_factors(enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
                      None if layer.bias is None else layer.bias.detach())
     if layer.bias is not None:                        # the mean output error goes into the bias
         with torch.no_grad(): fc.decoder.bias.add_(_feature_rows(yo - fc(xc), layer).float().mean(0).to(fc.decoder.bias.dtype))
@@ -413,7 +427,8 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
     unknown = [c for c in choices if c not in known]
     if unknown: raise ValueError(f'calibrate_layers: the model has no layer {unknown[0]!r}')
     net = copy.deepcopy(original).eval()
-    four_d = x.ndim == 4                                        # 2-D images: the pass runs channels-last (faster convolutions)
+    # 2-D images: the pass runs channels-last (faster convolutions)
+    four_d = x.ndim == 4
     back = torch.channels_last if any(p.ndim == 4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last)
                                       for p in original.parameters()) else torch.contiguous_format
     if four_d: net = net.to(memory_format=torch.channels_last)
@@ -425,7 +440,7 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
             yo = out[:n]
             if name not in made:
                 made[name] = _fit_pair(name, layer, *choices[name], xo, xc, yo, cfg, g) if cfg.refit else factored[name]
-                dense[name] = made[name].to_dense() if isinstance(made[name], FactoredConv) else made[name]
+                dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
             yc = dense[name](xc)                                 # the same function, one dense call
             errs.setdefault(name, ((yc - yo).norm() / yo.norm().clamp_min(torch.finfo(yo.dtype).tiny)).item())
             out[n:] = yc                                         # in place: the output is this pass's own tensor
@@ -456,7 +471,8 @@ def recalibrate_bn(model: nn.Module, data, reference: nn.Module|None = None, sam
     p = next(model.parameters(), None)
     x = calibration_inputs(data, samples, device=None if p is None else p.device, dtype=None if p is None else p.dtype)
     if not _tracked_bns(model): return copy.deepcopy(model)
-    if reference is not None:               # run the reference's layers beside the model's replaced ones, every other module shared
+    # run the reference's layers beside the model's replaced ones, every other module shared
+    if reference is not None:
         units = _replaced_units(model, reference)
         both = replace_modules(copy.deepcopy(model), {n: copy.deepcopy(reference.get_submodule(n)) for n in units})
         net, _ = calibrate_layers(both, x, {n: None for n in units}, Calibration(refit=False, bn=True),
@@ -471,16 +487,20 @@ def recalibrate_bn(model: nn.Module, data, reference: nn.Module|None = None, sam
     return net.train(model.training)
 
 def _replaced_units(model: nn.Module, reference: nn.Module) -> list[str]:
-    "Top-most names where `model` has another kind of module than `reference` (the replaced layers); checks the rest matches."
+    """Top-most names where `model` has another kind of module than `reference` (the replaced layers); checks the rest
+    matches."""
     ref, units = dict(reference.named_modules()), []
     for n, m in model.named_modules():
         if any(n.startswith(u + '.') for u in units): continue
         r = ref.get(n)
         if r is None or type(r) is not type(m):
-            if r is None or n == '': raise ValueError(f'recalibrate_bn: reference has no module {n!r} like the model: pass the network the model was compressed from, or reference=None')
+            if r is None or n == '':
+                raise ValueError(f'recalibrate_bn: reference has no module {n!r} like the model: pass the network the '
+                                 'model was compressed from, or reference=None')
             units.append(n)
         elif isinstance(m, BATCHNORMS) and m.num_features != r.num_features:
-            raise ValueError(f'recalibrate_bn: BatchNorm {n!r} has {m.num_features} channels, the reference {r.num_features} '
+            raise ValueError(f'recalibrate_bn: BatchNorm {n!r} has {m.num_features} channels, the reference '
+                             f'{r.num_features} '
                              '(channels were pruned): use reference=None to estimate the statistics again')
     return units
 

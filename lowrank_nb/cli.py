@@ -11,17 +11,18 @@ import lowrank_nb
 from .data import find_cifar10, find_fashion_mnist, TensorLoader, DataNotFoundError
 from .models import get_model, fmnist_net, resnet20
 from .train import fit, evaluate, retrain, Schedule, save_checkpoint, load_checkpoint, check_state_dict
-from .core import count_params, count_macs
+from .core import count_params, count_macs, hooked_eval, run_model
 from .compress import compress, AllocOptions, METHODS, BUDGETS, ALL_OBJECTIVES, data_methods
-from .allocation import OBJECTIVES
+from .allocation import OBJECTIVES, check_keep
 from .saving import save_compressed, load_compressed, read_compressed
 from .experiments import sweep, compress_only_table, table1_markdown
 from .latency import LatencyBudget
 
 # %% auto #0
-__all__ = ['DATASETS', 'INPUT_SHAPES', 'DEFAULT_CALIB', 'DEMO', 'DEMO_QUICK', 'DEMO_METHODS', 'PACKAGE_DIR', 'CLIError',
-           'default_dataset', 'load_data', 'calibration_images', 'build_model', 'load_weights', 'check_input',
-           'make_schedule', 'run_demo', 'run_paper', 'make_parser', 'model_arch', 'is_user_error', 'main']
+__all__ = ['DATASETS', 'INPUT_SHAPES', 'ONECYCLE_WARMUP', 'MULTISTEP_AT', 'PAPER_LR', 'PAPER_WEIGHT_DECAY', 'PAPER_BATCH',
+           'DEFAULT_CALIB', 'DEMO', 'DEMO_QUICK', 'DEMO_METHODS', 'PACKAGE_DIR', 'CLIError', 'default_dataset',
+           'load_data', 'calibration_images', 'build_model', 'load_weights', 'check_input', 'make_schedule', 'run_demo',
+           'run_paper', 'make_parser', 'model_arch', 'is_user_error', 'main']
 
 # %% ../nbs/15_cli.ipynb #96d17f4c
 DATASETS = ('cifar10', 'fashion_mnist')
@@ -31,7 +32,8 @@ class CLIError(Exception):
     "A user error: `main` prints its message as one line on stderr and exits with code 2."
 
 def default_dataset(arch: str) -> str:
-    "The data set an architecture is trained on when `--data` is not given: Fashion-MNIST for `fmnist_net`, else CIFAR-10."
+    """The data set an architecture is trained on when `--data` is not given: Fashion-MNIST for `fmnist_net`, else
+    CIFAR-10."""
     return 'fashion_mnist' if arch == 'fmnist_net' else 'cifar10'
 
 def _subset(x, y, n, seed):
@@ -41,7 +43,8 @@ def _subset(x, y, n, seed):
 
 def load_data(name: str, root=None, batch_size: int = 128, device='cpu', limit: int|None = None, seed: int = 0,
               test_batch_size: int = 1000) -> tuple:
-    "(train, test) `TensorLoader`s of data set `name`; `limit`: use only that many (random, fixed) train and test images."
+    """(train, test) `TensorLoader`s of data set `name`; `limit`: use only that many (random, fixed) train and test
+    images."""
     if name not in DATASETS: raise CLIError(f'unknown data set {name!r}: choose one of {", ".join(DATASETS)}')
     d = find_cifar10(root) if name == 'cifar10' else find_fashion_mnist(root)
     tx, ty = _subset(d.train_x, d.train_y, limit, seed)
@@ -52,8 +55,10 @@ def load_data(name: str, root=None, batch_size: int = 128, device='cpu', limit: 
     return train, test
 
 def calibration_images(train: TensorLoader, n: int, seed: int = 0) -> torch.Tensor:
-    "`n` training images drawn at random (seeded), unaugmented and normalised like the rest: calibration inputs (labels dropped)."
-    if not 1 <= n <= train.dataset_size: raise CLIError(f'--calib must be between 1 and the {train.dataset_size} training images, got {n}')
+    """`n` training images drawn at random (seeded), unaugmented and normalised like the rest: calibration inputs
+    (labels dropped)."""
+    if not 1 <= n <= train.dataset_size:
+        raise CLIError(f'--calib must be between 1 and the {train.dataset_size} training images, got {n}')
     i = torch.randperm(train.dataset_size, generator=torch.Generator().manual_seed(seed))[:n]
     return torch.cat([xb for xb, _ in TensorLoader(train.x[i], train.y[i], 256, mean=train.mean, std=train.std, device=train.device)])
 
@@ -64,12 +69,14 @@ def build_model(arch: str, num_classes: int = 10) -> torch.nn.Module:
     except ValueError as e: raise CLIError(str(e).replace('get_model: ', '')) from None
 
 def load_weights(arch: str, ckpt) -> torch.nn.Module:
-    "A `arch` model with the weights of checkpoint `ckpt` (a `state_dict`, or a `fit` checkpoint holding one under `model`)."
+    """A `arch` model with the weights of checkpoint `ckpt` (a `state_dict`, or a `fit` checkpoint holding one under
+    `model`)."""
     ckpt = Path(ckpt)
     if not ckpt.is_file(): raise CLIError(f'no checkpoint file at {ckpt}')
     model = build_model(arch)
     try: sd = load_checkpoint(ckpt)
-    except Exception as e: raise CLIError(f'cannot read checkpoint {ckpt} (truncated or not a torch file?): {type(e).__name__}') from None
+    except Exception as e:
+        raise CLIError(f'cannot read checkpoint {ckpt} (truncated or not a torch file?): {type(e).__name__}') from None
     if isinstance(sd, dict) and isinstance(sd.get('model'), dict): sd = sd['model']
     if isinstance(sd, dict) and sd.get('format') == 'lowrank_nb.compressed':
         raise CLIError(f'{ckpt} is a compressed model: pass it with --compressed')
@@ -86,18 +93,20 @@ def _atomic_fig(fig, path):
 
 def check_input(model, arch: str, data: str):
     "Raise a `CLIError` if `model` cannot take one input of data set `data` (e.g. a CIFAR network on Fashion-MNIST)."
-    was = model.training; model.eval()
     try:
-        with torch.no_grad(): model(torch.zeros(1, *INPUT_SHAPES[data]))
+        with hooked_eval(model): run_model(model, torch.zeros(1, *INPUT_SHAPES[data]))
     except RuntimeError:
         raise CLIError(f'--arch {arch} cannot take {data} images {INPUT_SHAPES[data]}: pick the matching --data') from None
-    finally: model.train(was)
+
+ONECYCLE_WARMUP = 0.25          # one-cycle: the fraction of training spent warming up
+MULTISTEP_AT = (0.5, 0.75)      # multi-step: where the learning rate drops ×0.1, as fractions of training
+PAPER_LR, PAPER_WEIGHT_DECAY, PAPER_BATCH = 0.2, 5e-4, 128    # the paper protocol's one-cycle peak, weight decay, batch
 
 def make_schedule(kind: str, epochs: int, lr: float) -> Schedule:
     "The training schedules the CLI offers: one-cycle (25% warm-up), cosine, or multi-step (×0.1 at 50% and 75%)."
-    if kind == 'onecycle': return Schedule(epochs, 'onecycle', lr=lr, pct_start=0.25)
+    if kind == 'onecycle': return Schedule(epochs, 'onecycle', lr=lr, pct_start=ONECYCLE_WARMUP)
     if kind == 'cosine': return Schedule(epochs, 'cosine', lr=lr)
-    if kind == 'multistep': return Schedule(epochs, 'multistep', lr=lr, milestones=(0.5 * epochs, 0.75 * epochs))
+    if kind == 'multistep': return Schedule(epochs, 'multistep', lr=lr, milestones=tuple(f * epochs for f in MULTISTEP_AT))
     raise CLIError(f'unknown schedule {kind!r}: choose onecycle, cosine or multistep')
 
 # %% ../nbs/15_cli.ipynb #534dbecc
@@ -127,7 +136,8 @@ def _demo_plot(res: dict):
     ax.set_title('Fashion-MNIST: ALDS, with and without calibration images, vs uniform SVD'); ax.legend(fontsize=8); fig.tight_layout()
     return fig
 
-def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, device='cpu', progress: bool = True, **overrides) -> dict:
+def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, device='cpu', progress: bool = True,
+             **overrides) -> dict:
     """Train a small Fashion-MNIST CNN, compress it at `keeps` with ALDS (data-free, and with `calib` unlabeled training
     images) and uniform SVD, fine-tune each for one epoch; write `demo.json`, `demo.png` and `demo.txt` into `out` and
     return the results. `overrides` change `DEMO` settings."""
@@ -178,7 +188,8 @@ def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, 
 # %% ../nbs/15_cli.ipynb #c7d664be
 def run_paper(data=None, epochs: int = 60, retrain_epochs: int = 30, keep: float = 0.25, out='runs/paper_resnet20',
               tiny: bool = False, sweep=(0.5, 0.3, 0.2, 0.1), ckpt=None, seed: int = 0, device=None, progress: bool = False) -> dict:
-    "The paper's ResNet-20 / CIFAR-10 experiment; writes the baseline weights, the compressed model and `result.json` to `out`."
+    """The paper's ResNet-20 / CIFAR-10 experiment; writes the baseline weights, the compressed model and `result.json`
+    to `out`."""
     out = Path(out)
     dev = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     torch.manual_seed(seed)
@@ -187,15 +198,18 @@ def run_paper(data=None, epochs: int = 60, retrain_epochs: int = 30, keep: float
     if tiny:
         tx, ty = _subset(tx, ty, 512, seed); vx, vy = _subset(vx, vy, 256, seed + 1)
         epochs, retrain_epochs = 2, 1
-    if not 1 <= retrain_epochs <= epochs: raise CLIError(f'--retrain must be between 1 and --epochs ({epochs}), got {retrain_epochs}')
-    train = TensorLoader(tx, ty, 128, shuffle=True, augment=True, mean=d.mean, std=d.std, device=dev, drop_last=True, seed=seed)
+    if not 1 <= retrain_epochs <= epochs:
+        raise CLIError(f'--retrain must be between 1 and --epochs ({epochs}), got {retrain_epochs}')
+    train = TensorLoader(tx, ty, PAPER_BATCH, shuffle=True, augment=True, mean=d.mean, std=d.std, device=dev, drop_last=True,
+                         seed=seed)
     test = TensorLoader(vx, vy, 1000, mean=d.mean, std=d.std, device=dev)
-    sched = Schedule(epochs, 'onecycle', lr=0.2, pct_start=0.25)
+    sched = make_schedule('onecycle', epochs, PAPER_LR)
     res = {'device': torch.cuda.get_device_name() if str(dev).startswith('cuda') else 'cpu', 'torch': torch.__version__,
            'epochs': epochs, 'retrain_epochs': retrain_epochs, 'data': d.source, 'train_images': len(tx), 'test_images': len(vx)}
     t0 = time.time()
     model = load_weights('resnet20', ckpt) if ckpt else resnet20()
-    if not ckpt: fit(model, train, test, schedule=sched, weight_decay=5e-4, nesterov=True, progress=progress, seed=seed, device=dev)
+    if not ckpt: fit(model, train, test, schedule=sched, weight_decay=PAPER_WEIGHT_DECAY, nesterov=True, progress=progress, seed=seed,
+                     device=dev)
     res['train_seconds'] = round(time.time() - t0, 1)
     model = model.to(dev).float()
     save_checkpoint(out/'resnet20_cifar10.pt', {k: v.cpu() for k, v in model.state_dict().items()})
@@ -214,13 +228,15 @@ def run_paper(data=None, epochs: int = 60, retrain_epochs: int = 30, keep: float
                              ks=[l.k for l in plan.layers]))
             print(json.dumps(rows[-1]), flush=True)
     res['compress_only'] = rows
-    calib = calibration_images(train, min(DEFAULT_CALIB, len(tx)), seed)      # the defaults with data: unlabeled training images
+    # the defaults with data: unlabeled training images
+    calib = calibration_images(train, min(DEFAULT_CALIB, len(tx)), seed)
     small, plan = compress(model, keep=keep, method='alds', example_input=x, data=calib)
     a = res['alds'] = dict(keep=keep, objective=plan.objective, calib=len(calib), keep_params=plan.keep_params, keep_macs=plan.keep_macs,
                            params_removed_pct=100 * (1 - plan.keep_params), macs_removed_pct=100 * (1 - plan.keep_macs),
                            before_retrain=evaluate(small, test))
     t = time.time()
-    retrain(small, train, test, sched, retrain_epochs, weight_decay=5e-4, nesterov=True, progress=progress, seed=seed, device=dev)
+    retrain(small, train, test, sched, retrain_epochs, weight_decay=PAPER_WEIGHT_DECAY, nesterov=True, progress=progress, seed=seed,
+            device=dev)
     a['retrain_seconds'] = round(time.time() - t, 1)
     a['after_retrain'] = evaluate(small, test)
     a['delta_top1'] = a['after_retrain']['top1'] - res['baseline']['top1']
@@ -234,10 +250,9 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): raise CLIError(f'{message} (see {self.prog} --help)')
 
 def _keep(s: str) -> float:
-    try: v = float(s)
-    except ValueError: raise argparse.ArgumentTypeError(f'keep must be a number in (0, 1], got {s!r}') from None
-    if not (math.isfinite(v) and 0 < v <= 1): raise argparse.ArgumentTypeError(f'keep must be in (0, 1] (the fraction of the model to keep), got {s}')
-    return v
+    try: return check_keep(float(s))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e) if 'keep' in str(e) else f'keep must be a number in (0, 1], got {s!r}') from None
 
 def _nonneg_int(s: str) -> int:
     try: v = int(s)
@@ -252,13 +267,18 @@ def _pos_int(s: str) -> int:
     return v
 
 def _data_args(p, required_arch=True):
-    p.add_argument('--arch', required=required_arch, help='architecture name (see lowrank_nb.models.list_models(): resnet20, resnet56, resnet110, vgg16_bn_cifar, wrn16_8, fmnist_net)')
-    p.add_argument('--data', choices=DATASETS, default=None, help='data set (default: fashion_mnist for fmnist_net, else cifar10)')
-    p.add_argument('--root', default=None, help='folder holding the data (default: the library search path: $LOWRANK_NB_DATA, ~/.cache/lowrank_nb, ./data, shared/data above)')
+    p.add_argument('--arch', required=required_arch,
+                   help='architecture name (see lowrank_nb.models.list_models(): resnet20, resnet56, resnet110, '
+                        'vgg16_bn_cifar, wrn16_8, fmnist_net)')
+    p.add_argument('--data', choices=DATASETS, default=None,
+                   help='data set (default: fashion_mnist for fmnist_net, else cifar10)')
+    p.add_argument('--root', default=None, help='folder holding the data (default: the library search path: '
+                                                '$LOWRANK_NB_DATA, ~/.cache/lowrank_nb, ./data, shared/data above)')
     p.add_argument('--batch-size', type=_pos_int, default=128, help='training batch size (default 128)')
     p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
     p.add_argument('--seed', type=int, default=0, help='random seed (data order, initialisation)')
-    p.add_argument('--limit', type=_pos_int, default=None, help=argparse.SUPPRESS)   # use only N train and N test images (tests)
+    # use only N train and N test images (tests)
+    p.add_argument('--limit', type=_pos_int, default=None, help=argparse.SUPPRESS)
 
 def _sched_args(p, epochs_help):
     p.add_argument('--epochs', type=_pos_int, required=True, help=epochs_help)
@@ -266,36 +286,58 @@ def _sched_args(p, epochs_help):
     p.add_argument('--schedule', choices=('onecycle', 'cosine', 'multistep'), default='onecycle',
                    help='learning-rate schedule: onecycle (25%% warm-up), cosine, or multistep (x0.1 at 50%% and 75%%) (default onecycle)')
     p.add_argument('--weight-decay', type=float, default=5e-4, help='SGD weight decay (default 5e-4)')
-    p.add_argument('--resume', action='store_true', help='continue from the per-epoch checkpoint <out>.ckpt if it exists')
-    p.add_argument('--bf16', action='store_true', help='train in bf16 and channels-last on the CPU too (default: on CUDA only); about 2x faster on CPUs with bf16 units (AMX)')
+    p.add_argument('--resume', action='store_true',
+                   help='continue from the per-epoch checkpoint <out>.ckpt if it exists')
+    p.add_argument('--bf16', action='store_true',
+                   help='train in bf16 and channels-last on the CPU too (default: on CUDA only); about 2x faster on '
+                        'CPUs with bf16 units (AMX)')
 
 def make_parser() -> argparse.ArgumentParser:
     "The `lowrank_nb` argument parser with all subcommands."
-    ap = _Parser(prog='lowrank_nb', description='Compress neural networks by automatic layer-wise low-rank decomposition (ALDS).',
+    ap = _Parser(prog='lowrank_nb', description='Compress neural networks by automatic layer-wise low-rank '
+                                                'decomposition (ALDS).',
                  epilog='Run "lowrank_nb <command> --help" for the options of a command.')
     sub = ap.add_subparsers(dest='cmd', metavar='command', required=True)
-    p = sub.add_parser('train', help='train a network from scratch', description='Train --arch on --data; checkpoint every epoch to <out>.ckpt (resumable with --resume); write the final state_dict to --out.')
+    p = sub.add_parser('train', help='train a network from scratch',
+                       description='Train --arch on --data; checkpoint every epoch to <out>.ckpt (resumable with '
+                                   '--resume); write the final state_dict to --out.')
     _data_args(p); _sched_args(p, 'training epochs')
     p.add_argument('--out', required=True, help='where to write the trained weights (a state_dict)')
     p = sub.add_parser('compress', help='compress a trained checkpoint with ALDS or uniform SVD',
                        description='Load --ckpt into --arch, compress it to --keep of its parameters or MACs, save it with save_compressed; print the plan.')
     p.add_argument('--arch', required=True, help='architecture the checkpoint belongs to (e.g. resnet20, fmnist_net)')
-    p.add_argument('--ckpt', required=True, help='trained weights: a state_dict (as `train` writes) or a per-epoch checkpoint')
+    p.add_argument('--ckpt', required=True, help='trained weights: a state_dict (as `train` writes) or a per-epoch '
+                                                 'checkpoint')
     p.add_argument('--keep', type=_keep, required=True, help='fraction of the parameters (or MACs) to keep, in (0, 1]')
-    p.add_argument('--budget', choices=list(BUDGETS), default='params', help='what --keep counts: params, flops (multiply-accumulates) or latency (measured on this machine at --latency-batch) (default params)')
-    p.add_argument('--multiple', type=_pos_int, default=None, help='round every rank to a multiple of this (default 1; with --budget latency: 16 on a GPU or an AVX-512 CPU, else 8)')
-    p.add_argument('--ks', default=None, help='comma-separated group counts k allowed, e.g. 1 where grouped convolutions are slow (default: all)')
-    p.add_argument('--latency-batch', type=_pos_int, default=32, help='--budget latency: batch size of the timed input (default 32)')
+    p.add_argument('--budget', choices=list(BUDGETS), default='params',
+                   help='what --keep counts: params, flops (multiply-accumulates) or latency (measured on this '
+                        'machine at --latency-batch) (default params)')
+    p.add_argument('--multiple', type=_pos_int, default=None,
+                   help='round every rank to a multiple of this (default 1; with --budget latency: 16 on a GPU or an '
+                        'AVX-512 CPU, else 8)')
+    p.add_argument('--ks', default=None, help='comma-separated group counts k allowed, e.g. 1 where grouped '
+                                              'convolutions are slow (default: all)')
+    p.add_argument('--latency-batch', type=_pos_int, default=32,
+                   help='--budget latency: batch size of the timed input (default 32)')
     p.add_argument('--latency-form', choices=['eager', 'folded', 'compiled'], default='eager',
                    help='--budget latency: time the models eagerly, with BatchNorm folded, or compiled (as deployed; default eager)')
-    p.add_argument('--method', choices=list(METHODS), default='alds', help='alds (per-layer groups and ranks, the default) or a baseline: alds_error, alds_simple, svd, svd_energy, lrank, ft (l1 filter pruning), and with calibration images svd_llm, pca, pfp')
+    p.add_argument('--method', choices=list(METHODS), default='alds',
+                   help='alds (per-layer groups and ranks, the default) or a baseline: alds_error, alds_simple, svd, '
+                        'svd_energy, lrank, ft (l1 filter pruning), and with calibration images svd_llm, pca, pfp')
     p.add_argument('--calib', type=_nonneg_int, default=None, metavar='N',
                    help='compress with N random training images (unlabeled) as calibration data: layers fitted to them, BatchNorm corrected, ALDS allocating by them (default: 0, data-free; 1024 for svd_llm, pca and pfp, which need them)')
-    p.add_argument('--root', default=None, help='with --calib: folder holding the data (default: the library search path)')
-    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None, help='ALDS objective: data-free paper (the default without --calib), bound or exact; with --calib also fisher (the default), output or auto')
-    p.add_argument('--no-guard', action='store_true', help='ALDS: keep grouped factorings even where k=1 has a smaller true error at no more cost (the reference code\'s choice)')
-    p.add_argument('--max-k', type=_pos_int, default=None, help='largest number of groups per layer ALDS considers (default: all)')
-    p.add_argument('--data', choices=DATASETS, default=None, help='data set whose input shape is used to count MACs (default: from --arch)')
+    p.add_argument('--root', default=None, help='with --calib: folder holding the data (default: the library search '
+                                                'path)')
+    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None,
+                   help='ALDS objective: data-free paper (the default without --calib), bound or exact; with --calib '
+                        'also fisher (the default), output or auto')
+    p.add_argument('--no-guard', action='store_true',
+                   help='ALDS: keep grouped factorings even where k=1 has a smaller true error at no more cost (the '
+                        'reference code\'s choice)')
+    p.add_argument('--max-k', type=_pos_int, default=None,
+                   help='largest number of groups per layer ALDS considers (default: all)')
+    p.add_argument('--data', choices=DATASETS, default=None,
+                   help='data set whose input shape is used to count MACs (default: from --arch)')
     p.add_argument('--seed', type=int, default=0, help='random seed')
     p.add_argument('--out', required=True, help='compressed model file to write')
     p.add_argument('--plan-json', default=None, help='also write the plan as JSON here')
@@ -312,11 +354,13 @@ def make_parser() -> argparse.ArgumentParser:
     _data_args(p, required_arch=False)
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument('--ckpt', help='uncompressed weights (needs --arch)')
-    g.add_argument('--compressed', help='compressed model file (architecture read from the file unless --arch is given)')
+    g.add_argument('--compressed', help='compressed model file (architecture read from the file unless --arch is '
+                                        'given)')
     p = sub.add_parser('demo', help='the whole method on Fashion-MNIST on a CPU in a few minutes',
                        description='Train a small Fashion-MNIST CNN, compress it with ALDS and uniform SVD at keep 0.5, 0.3, 0.15, fine-tune each one epoch; print a table, write demo.json, demo.txt and demo.png.')
     p.add_argument('--out', default='lowrank_demo', help='output folder (default ./lowrank_demo)')
-    p.add_argument('--quick', action='store_true', help='a tiny subset and a 4-channel net: seconds, for testing the plumbing')
+    p.add_argument('--quick', action='store_true',
+                   help='a tiny subset and a 4-channel net: seconds, for testing the plumbing')
     p.add_argument('--root', default=None, help='folder holding Fashion-MNIST (default: the library search path)')
     p.add_argument('--seed', type=int, default=0, help='random seed')
     p = sub.add_parser('paper', help="the paper's ResNet-20 / CIFAR-10 protocol (one GPU)",
@@ -325,10 +369,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--epochs', type=_pos_int, default=60, help='training epochs (default 60)')
     p.add_argument('--retrain', type=_pos_int, default=30, help='retraining epochs with LR rewinding (default 30)')
     p.add_argument('--keep', type=_keep, default=0.25, help='fraction of parameters ALDS keeps (default 0.25)')
-    p.add_argument('--sweep', default='0.5,0.3,0.2,0.1', help='keep ratios of the compress-only comparison (comma separated)')
+    p.add_argument('--sweep', default='0.5,0.3,0.2,0.1',
+                   help='keep ratios of the compress-only comparison (comma separated)')
     p.add_argument('--ckpt', default=None, help='start from these trained ResNet-20 weights instead of training')
     p.add_argument('--out', default='runs/paper_resnet20', help='output folder (default runs/paper_resnet20)')
-    p.add_argument('--tiny', action='store_true', help='CPU smoke test: 512 train / 256 test images, 2 epochs, 1 retraining epoch')
+    p.add_argument('--tiny', action='store_true',
+                   help='CPU smoke test: 512 train / 256 test images, 2 epochs, 1 retraining epoch')
     p.add_argument('--seed', type=int, default=0, help='random seed')
     p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
     p = sub.add_parser('sweep', help='compare methods at equal size: compress-only, compress + retrain, or iterative',
@@ -336,18 +382,25 @@ def make_parser() -> argparse.ArgumentParser:
                                    'with --retrain R also retrain each with LR rewinding (the last R epochs of the --train-epochs schedule). '
                                    'Every finished point is saved to --out (JSON) at once; running the same command again resumes.')
     _data_args(p)
-    p.add_argument('--ckpt', default=None, help='trained weights of --arch; without it the network is first trained for --train-epochs (resumable)')
+    p.add_argument('--ckpt', default=None, help='trained weights of --arch; without it the network is first trained '
+                                                'for --train-epochs (resumable)')
     p.add_argument('--methods', default='all', help=f'comma-separated methods, or all (default): {",".join(METHODS)}')
     p.add_argument('--keeps', default='0.7,0.5,0.3,0.2', help='comma-separated keep ratios (default 0.7,0.5,0.3,0.2)')
-    p.add_argument('--budget', choices=[n for n, b in BUDGETS.items() if not b.measured], default='params', help='what the keep ratios count: params or flops (default params)')
-    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None, help='objective of the ALDS variants (default: paper, or fisher with --calib)')
+    p.add_argument('--budget', choices=[n for n, b in BUDGETS.items() if not b.measured], default='params',
+                   help='what the keep ratios count: params or flops (default params)')
+    p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None,
+                   help='objective of the ALDS variants (default: paper, or fisher with --calib)')
     p.add_argument('--no-guard', action='store_true', help='ALDS without the k=1 guard (points keyed +noguard)')
-    p.add_argument('--retrain', type=int, default=0, metavar='R', help='retraining epochs per point with LR rewinding (default 0: compress only)')
-    p.add_argument('--train-epochs', type=_pos_int, default=None, metavar='E', help='length of the original training schedule (needed with --retrain, or to train without --ckpt)')
+    p.add_argument('--retrain', type=int, default=0, metavar='R',
+                   help='retraining epochs per point with LR rewinding (default 0: compress only)')
+    p.add_argument('--train-epochs', type=_pos_int, default=None, metavar='E',
+                   help='length of the original training schedule (needed with --retrain, or to train without --ckpt)')
     p.add_argument('--lr', type=float, default=0.1, help='peak learning rate of the original schedule (default 0.1)')
-    p.add_argument('--schedule', choices=('onecycle', 'cosine', 'multistep'), default='onecycle', help='the original schedule kind (default onecycle)')
+    p.add_argument('--schedule', choices=('onecycle', 'cosine', 'multistep'), default='onecycle',
+                   help='the original schedule kind (default onecycle)')
     p.add_argument('--weight-decay', type=float, default=5e-4, help='SGD weight decay (default 5e-4)')
-    p.add_argument('--iterative', action='store_true', help='visit the keeps from large to small, each step starting from the previous retrained network')
+    p.add_argument('--iterative', action='store_true',
+                   help='visit the keeps from large to small, each step starting from the previous retrained network')
     p.add_argument('--calib', type=_nonneg_int, default=None, metavar='N',
                    help='every method compresses with N random training images as calibration data (points keyed +cN; default: 0, data-free, with svd_llm, pca and pfp given 1024)')
     p.add_argument('--out', required=True, help='results file (JSON); side files go to <out>.d/')
@@ -377,14 +430,17 @@ def _cmd_compress(a):
     data = a.data or default_dataset(a.arch)
     x = torch.zeros(1, *INPUT_SHAPES[data])
     n = _calib_count(a, [a.method])
-    if a.method in data_methods() and n == 0: raise CLIError(f'--method {a.method} needs calibration images: --calib N with N > 0')
+    if a.method in data_methods() and n == 0:
+        raise CLIError(f'--method {a.method} needs calibration images: --calib N with N > 0')
     calib = calibration_images(load_data(data, a.root)[0], n, a.seed) if n else None
     ks = None if a.ks is None else _list_arg(a.ks, 'ks', int)
     if a.budget == 'latency': x = torch.randn(a.latency_batch, *INPUT_SHAPES[data])
     budget = LatencyBudget(form=a.latency_form) if a.budget == 'latency' else a.budget
     alloc = AllocOptions(objective=a.objective, max_k=a.max_k, ks=ks, multiple=a.multiple, guard=not a.no_guard, seed=a.seed)
     try: small, plan = compress(model, a.keep, budget=budget, method=a.method, example_input=x, data=calib, alloc=alloc)
-    except RuntimeError as e: raise CLIError(f'compress failed on input shape {tuple(x.shape)} (wrong --data for --arch {a.arch}?): {str(e).splitlines()[0]}') from None
+    except RuntimeError as e:
+        raise CLIError(f'compress failed on input shape {tuple(x.shape)} (wrong --data for --arch {a.arch}?): '
+                       f'{str(e).splitlines()[0]}') from None
     save_compressed(small, plan, a.out, arch=a.arch, extra={'ckpt': str(a.ckpt), 'keep': a.keep, 'budget': a.budget, 'method': a.method})
     if a.plan_json: atomic_write_text(a.plan_json, json.dumps(plan.to_dict(), indent=1))
     if a.report: atomic_write_text(a.report, repr(plan) + '\n')
@@ -398,7 +454,8 @@ def _cmd_retrain(a):
     kw = dict(weight_decay=a.weight_decay, nesterov=True, device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume,
               seed=a.seed, bf16=True if a.bf16 else None)
     if a.rewind_from_epochs:
-        if a.epochs > a.rewind_from_epochs: raise CLIError(f'--epochs ({a.epochs}) cannot exceed --rewind-from-epochs ({a.rewind_from_epochs})')
+        if a.epochs > a.rewind_from_epochs:
+            raise CLIError(f'--epochs ({a.epochs}) cannot exceed --rewind-from-epochs ({a.rewind_from_epochs})')
         h = retrain(model, train, test, make_schedule(a.schedule, a.rewind_from_epochs, a.lr), a.epochs, **kw)
     else: h = fit(model, train, test, schedule=make_schedule(a.schedule, a.epochs, a.lr), **kw)
     save_compressed(model.cpu(), plan, out, arch=model_arch(a), extra={'retrained_from': str(a.compressed), 'top1': h.top1[-1]})
@@ -443,9 +500,12 @@ def _cmd_sweep(a):
     if a.methods == 'all' and a.calib == 0: methods = tuple(m for m in METHODS if m not in data_methods())
     keeps = _list_arg(a.keeps, 'keeps', _keep)
     if a.retrain < 0: raise CLIError(f'--retrain must be >= 0, got {a.retrain}')
-    if a.retrain and not a.train_epochs: raise CLIError('--retrain needs --train-epochs E: the original schedule whose last epochs are replayed')
-    if a.train_epochs and a.retrain > a.train_epochs: raise CLIError(f'--retrain ({a.retrain}) cannot exceed --train-epochs ({a.train_epochs})')
-    if not a.ckpt and not a.train_epochs: raise CLIError('give --ckpt (trained weights) or --train-epochs E (train --arch first)')
+    if a.retrain and not a.train_epochs:
+        raise CLIError('--retrain needs --train-epochs E: the original schedule whose last epochs are replayed')
+    if a.train_epochs and a.retrain > a.train_epochs:
+        raise CLIError(f'--retrain ({a.retrain}) cannot exceed --train-epochs ({a.train_epochs})')
+    if not a.ckpt and not a.train_epochs:
+        raise CLIError('give --ckpt (trained weights) or --train-epochs E (train --arch first)')
     data, dev = a.data or default_dataset(a.arch), _device(a)
     model = load_weights(a.arch, a.ckpt) if a.ckpt else build_model(a.arch)
     check_input(model, a.arch, data)
@@ -487,7 +547,8 @@ def is_user_error(e: BaseException) -> bool:
     if isinstance(e, (CLIError, DataNotFoundError)): return True
     if not isinstance(e, (ValueError, TypeError, OSError)): return False
     tb = traceback.extract_tb(e.__traceback__)
-    if not tb or Path(tb[-1].filename).resolve().parent != PACKAGE_DIR: return False   # raised outside the library: torch, a bug
+    # raised outside the library: torch, a bug
+    if not tb or Path(tb[-1].filename).resolve().parent != PACKAGE_DIR: return False
     return isinstance(e, OSError) or 'raise ' in (tb[-1].line or '')
 
 def main(argv=None) -> int:

@@ -13,19 +13,19 @@ from torch import nn
 from .grouping import find_layers, fold_weight
 from .factor import factor_layer, empty_factored
 from .bounds import layer_tables, exact_errors, cached_group_svdvals, candidate_ks, spectral_norm
-from .allocation import (allocate, nearest_k, check_multiple, layer_options, solve_minmax, solve_sum, Allocation,
-                                   BudgetError, OBJECTIVES, SOLVERS)
+from .allocation import (allocate, nearest_k, check_multiple, check_keep, check_choice, layer_options, solve_minmax,
+                                   solve_sum, Allocation, BudgetError, unreachable, OBJECTIVES, SOLVERS)
 from .calibrate import (Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors,
-                                  set_factors, calibrate_layers, recalibrate_bn, output_distance, DATA_OBJECTIVES)
+                                  calibrate_layers, recalibrate_bn, output_distance, DATA_OBJECTIVES)
 from .core import first_tensor, replace_modules
 
 # %% auto #0
 __all__ = ['METHODS', 'BUDGETS', 'DEFAULT_OBJECTIVE', 'DEFAULT_DATA_OBJECTIVE', 'ALL_OBJECTIVES', 'LRANK_LOG10_LAMBDA',
            'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs', 'apply_plan',
-           'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'register_budget', 'default_objective',
-           'AllocOptions', 'check_budget_args', 'check_compress_args', 'compressible_layers', 'energy_rank',
-           'largest_fitting', 'uniform_allocation', 'data_methods', 'calibrated_build', 'data_allocation',
-           'Compression', 'unreachable_message', 'legacy_keywords', 'compress']
+           'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'budget_total', 'register_budget',
+           'default_objective', 'AllocOptions', 'check_budget_args', 'check_compress_args', 'compressible_layers',
+           'used_layers', 'energy_rank', 'largest_fitting', 'uniform_allocation', 'data_methods', 'calibrated_build',
+           'data_allocation', 'Compression', 'unreachable_error', 'legacy_keywords', 'compress']
 
 # %% ../nbs/05_compress.ipynb #208a5489
 from .core import count_params, count_macs, hooked_eval, run_model   # the counters every chapter shares
@@ -48,7 +48,8 @@ class LayerPlan:
     channels: int|None = None   # method 'ft': output channels kept
     latency_before: float|None = None   # budget 'latency': measured seconds of the dense layer
     latency_after: float|None = None    # ... and of the chosen factoring (from the interpolated table)
-    output_error: float|None = None     # with calibration data: ‖y − y′‖/‖y′‖ of its outputs in the compressed network (y′: the original's)
+    # with calibration data: ‖y − y′‖/‖y′‖ of its outputs in the compressed network (y′: the original's)
+    output_error: float|None = None
 
 @dataclass
 class Plan:
@@ -66,14 +67,18 @@ class Plan:
     seed: int = 0
     solver: str = 'joint'
     multiple: int = 1                    # every rank is a multiple of this
-    latency_before: float|None = None    # budget 'latency': measured seconds of one forward pass of the original (fastest of 7)
+    # budget 'latency': measured seconds of one forward pass of the original (fastest of 7)
+    latency_before: float|None = None
     latency_after: float|None = None     # ... and of the compressed model (fastest execution modes)
     latency_predicted: float|None = None # ... the compressed model's seconds predicted by the per-layer tables
     device: str|None = None              # ... where it was measured (the latency cache key)
     latency_steps: list|None = None      # ... the allocations measured: [tables' keep asked, measured keep] each
-    latency_form: str|None = None        # ... the form both models were timed in: eager, folded or compiled (see `deploy`)
-    guarded: list|None = None            # layers the guard moved to k = 1 (their grouped choice was worse than k = 1 at its cost)
-    calibration: dict|None = None        # with calibration data: samples used, steps run (refit, bn), seconds; objective 'auto': the candidates' output distances
+    # ... the form both models were timed in: eager, folded or compiled (see `deploy`)
+    latency_form: str|None = None
+    # layers the guard moved to k = 1 (their grouped choice was worse than k = 1 at its cost)
+    guarded: list|None = None
+    # with calibration data: samples used, steps run (refit, bn), seconds; objective 'auto': the candidates' output distances
+    calibration: dict|None = None
 
     @property
     def keep_params(self) -> float: return self.params_after / self.params_before
@@ -96,19 +101,20 @@ def _fmt(n):
         if abs(n) >= d: return f'{n / d:.3g}{u}'
     return f'{n:.4g}'
 
-def _plan_rows(self):
+def _plan_rows(self: Plan):
     head = ['layer', 'shape', 'k', 'j', 'error', 'true err', 'params', 'MACs']
     rows = [[l.name, '×'.join(map(str, l.shape)), str(l.k) if l.j else '-', str(l.j) if l.j else (f'{l.channels} ch' if l.channels else 'dense'),
              f'{l.error:.4f}', f'{l.true_error:.4f}', f'{_fmt(l.params_before)} → {_fmt(l.params_after)}',
              f'{_fmt(l.macs_before)} → {_fmt(l.macs_after)}' if l.macs_before is not None else '-'] for l in self.layers]
     return head, rows
 
-def _plan_summary(self):
+def _plan_summary(self: Plan):
     s = (f'{self.method} ({self.objective}, {self.solver}), budget {self.budget} keep={self.keep:g}: '
          f'params {_fmt(self.params_before)} → {_fmt(self.params_after)} ({self.keep_params:.4f})')
     if self.macs_before is not None: s += f', MACs {_fmt(self.macs_before)} → {_fmt(self.macs_after)} ({self.keep_macs:.4f})'
     if self.latency_before is not None:
-        s += (f', latency {self.latency_before * 1e3:.3g} → {self.latency_after * 1e3:.3g} ms ({self.keep_latency:.4f}; '
+        s += (f', latency {self.latency_before * 1e3:.3g} → {self.latency_after * 1e3:.3g} ms '
+              f'({self.keep_latency:.4f}; '
               f'predicted {self.latency_predicted / self.latency_before:.4f}) on {self.device}'
               + (f', {self.latency_form}' if self.latency_form not in (None, 'eager') else ''))
     if self.multiple > 1: s += f'; ranks multiples of {self.multiple}'
@@ -119,21 +125,22 @@ def _plan_summary(self):
         if c.get('distances'): s += ' (auto: ' + ', '.join(f'{o} {d:.4g}' for o, d in c['distances'].items()) + ')'
     return s + f'; max true error {self.max_error:.4f}; {len(self.factored)}/{len(self.layers)} layers factored, {len(self.skipped)} skipped'
 
-def _plan_repr(self):
+@patch
+def __repr__(self: Plan):
     head, rows = _plan_rows(self)
     w = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: '  '.join(c.ljust(wi) for c, wi in zip(r, w)).rstrip()
     return '\n'.join([_plan_summary(self), line(head)] + [line(r) for r in rows])
 
-def _plan_md(self):
+@patch
+def _repr_markdown_(self: Plan):
     head, rows = _plan_rows(self)
     md = [_plan_summary(self), '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     return '\n'.join(md + ['| ' + ' | '.join(r) + ' |' for r in rows])
 
-Plan.__repr__, Plan._repr_markdown_ = _plan_repr, _plan_md
-
 # %% ../nbs/05_compress.ipynb #8df26621
-def _plan_plot(self, figsize=(10, 4)):
+@patch
+def plot(self: Plan, figsize=(10, 4)):
     "Per-layer error (objective and true) and kept fraction of parameters; returns the figure."
     import matplotlib.pyplot as plt
     names = [l.name for l in self.layers]
@@ -149,21 +156,20 @@ def _plan_plot(self, figsize=(10, 4)):
     a2.set_ylabel('params kept\n(label: k/j)'); a2.set_xticks(list(x)); a2.set_xticklabels(names, rotation=90, fontsize=7)
     fig.tight_layout()
     return fig
-Plan.plot = _plan_plot
 
 # %% ../nbs/05_compress.ipynb #50c85774
-def _plan_to_dict(self) -> dict:
+@patch
+def to_dict(self: Plan) -> dict:
     "A JSON-ready dict of the plan."
     return asdict(self)
 
-@classmethod
-def _plan_from_dict(cls, d: dict) -> Plan:
+@patch(cls_method=True)
+def from_dict(cls: Plan, d: dict) -> Plan:
     "Rebuild a `Plan` from `to_dict` output."
     d = dict(d)
     d['layers'] = [LayerPlan(**{**l, 'shape': tuple(l['shape'])}) for l in d['layers']]
     d['skipped'] = [tuple(s) for s in d['skipped']]
     return cls(**d)
-Plan.to_dict, Plan.from_dict = _plan_to_dict, _plan_from_dict
 
 # %% ../nbs/05_compress.ipynb #5f4f39c6
 def replace_layers(model: nn.Module, layers: list, make) -> nn.Module:
@@ -173,12 +179,14 @@ def replace_layers(model: nn.Module, layers: list, make) -> nn.Module:
     for lp in layers:
         layer = new.get_submodule(lp.name)
         if tuple(layer.weight.shape) != tuple(lp.shape):
-            raise ValueError(f'layer {lp.name!r} has weight shape {tuple(layer.weight.shape)}, the plan says {tuple(lp.shape)}')
+            raise ValueError(f'layer {lp.name!r} has weight shape {tuple(layer.weight.shape)}, the plan says '
+                             f'{tuple(lp.shape)}')
         reps[lp.name] = make(layer, lp)
     return replace_modules(new, reps)
 
 def recount_macs(plan: Plan, new: nn.Module, example_input, macs: dict|None):
-    "Fill `plan`'s MAC counts: `macs` (per layer, of the original) before, and a count of `new` on `example_input` after (no-op without `macs`)."
+    """Fill `plan`'s MAC counts: `macs` (per layer, of the original) before, and a count of `new` on `example_input`
+    after (no-op without `macs`)."""
     if macs is None: return
     new_macs = count_macs(new, example_input)
     plan.macs_before, plan.macs_after = sum(macs.values()), sum(new_macs.values())
@@ -190,7 +198,8 @@ def apply_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.Module:
     """A copy of `model` with the layers of `plan` factored (`init=False`: structure only, weights uninitialised, to load
     saved weights into). A plan fitted to calibration data is rebuilt only as structure: its weights came from the data."""
     if plan.calibration is not None and init:
-        raise ValueError(f'this {plan.method} plan was fitted to calibration data: compress again with data=..., or rebuild the '
+        raise ValueError(f'this {plan.method} plan was fitted to calibration data: compress again with data=..., or '
+                         'rebuild the '
                          'structure with init=False and load the saved weights')
     m = METHODS.get(plan.method)
     if m is not None and m.rebuild is not None: return m.rebuild(model, plan, init)   # methods with their own structure
@@ -205,10 +214,14 @@ class Method:
     summary: str                    # one line: what it does (the command line's help lists it)
     needs_data: bool = False        # it cannot run without calibration data
     by_objective: bool = False      # its ranks and groups come from the allocation of `AllocOptions.objective` (ALDS)
-    groups: str = 'one'             # the group counts it may use: 'one' (k = 1), 'all' (every k that saves), 'capped' (up to `AllocOptions.max_k`)
-    pick: Callable|None = None      # a one-knob method: `(shape, svdvals, t, mult, cost, multiple, ks) → (k, j)`, cost non-decreasing in `t ∈ [0, 1]`
-    refit: bool = True              # with data: layers fitted in sequence and BatchNorm corrected (False: the published whitened truncation alone)
-    run: Callable|None = None       # a method that builds its own structure: `(model, keep, budget, x, example_input, seed, calibration) → (model, Plan)`
+    # the group counts it may use: 'one' (k = 1), 'all' (every k that saves), 'capped' (up to `AllocOptions.max_k`)
+    groups: str = 'one'
+    # a one-knob method: `(shape, svdvals, t, mult, cost, multiple, ks) → (k, j)`, cost non-decreasing in `t ∈ [0, 1]`
+    pick: Callable|None = None
+    # with data: layers fitted in sequence and BatchNorm corrected (False: the published whitened truncation alone)
+    refit: bool = True
+    # a method that builds its own structure: `(model, keep, budget, x, example_input, seed, calibration) → (model, Plan)`
+    run: Callable|None = None
     rebuild: Callable|None = None   # ... and rebuilds it from its plan for `apply_plan`: `(model, plan, init) → model`
 
 METHODS: dict = {}
@@ -221,7 +234,8 @@ def register_method(method: Method) -> Method:
 # %% ../nbs/05_compress.ipynb #f8bfee34
 @dataclass
 class BudgetCosts:
-    "What a budget counts, for the layers being compressed: the model's total, each layer's multiplier on its parameters, the dense layers' total."
+    """What a budget counts, for the layers being compressed: the model's total, each layer's multiplier on its
+    parameters, the dense layers' total."""
     total: float
     mults: list
     dense: float
@@ -235,11 +249,13 @@ class Budget:
     def default_multiple(self, example_input) -> int:
         "The rank multiple used when `AllocOptions.multiple` is not set."
         return 1
-    def costs(self, model: nn.Module, example_input, layers: list, tables: list, multiple: int, macs: dict|None) -> BudgetCosts:
+    def costs(self, model: nn.Module, example_input, layers: list, tables: list, multiple: int,
+              macs: dict|None) -> BudgetCosts:
         "The costs of `layers` (found by `compressible_layers`) in this budget."
-        return BudgetCosts(count_params(model), [1.] * len(layers), sum(l.shape.dense_params for l in layers))
+        return BudgetCosts(budget_total(model, self.name, macs), [1.] * len(layers), sum(l.shape.dense_params for l in layers))
     def search(self, model: nn.Module, example_input, keep: float, attempt, costs: BudgetCosts):
-        "The compressed model and plan for `keep`; `attempt(k)` allocates and builds at keep `k` of this budget's tables."
+        """The compressed model and plan for `keep`; `attempt(k)` allocates and builds at keep `k` of this budget's
+        tables."""
         return attempt(keep)
     def finish(self, small: nn.Module, plan, example_input, costs: BudgetCosts):
         "Anything the chosen model or its plan still needs (in place)."
@@ -249,7 +265,11 @@ class FlopsBudget(Budget):
     name, summary, needs_input = 'flops', 'multiply-accumulates of one forward pass of example_input (every conv and linear layer)', True
     def costs(self, model, example_input, layers, tables, multiple, macs):
         mults = [macs[l.name] / l.shape.dense_params for l in layers]
-        return BudgetCosts(sum(macs.values()), mults, sum(m * l.shape.dense_params for m, l in zip(mults, layers)))
+        return BudgetCosts(budget_total(model, self.name, macs), mults, sum(m * l.shape.dense_params for m, l in zip(mults, layers)))
+
+def budget_total(model: nn.Module, budget: str, macs: dict|None = None) -> float:
+    "The whole model in a counted budget: its parameters (`'params'`), or the sum of its per-layer `macs` (`'flops'`)."
+    return count_params(model) if budget == 'params' else sum(macs.values())
 
 BUDGETS: dict = {}
 
@@ -262,27 +282,34 @@ register_budget(Budget()); register_budget(FlopsBudget())
 
 # %% ../nbs/05_compress.ipynb #63437f32
 DEFAULT_OBJECTIVE, DEFAULT_DATA_OBJECTIVE = 'paper', 'fisher'
-ALL_OBJECTIVES = OBJECTIVES + DATA_OBJECTIVES + ('auto',)   # data-free, data-aware, and the best of `Calibration.candidates`
+# data-free, data-aware, and the best of `Calibration.candidates`
+ALL_OBJECTIVES = OBJECTIVES + DATA_OBJECTIVES + ('auto',)
 
 def default_objective(data) -> str:
-    "The objective `compress` uses when none is given: `paper` without calibration data, `fisher` with it (see the data-aware results)."
+    """The objective `compress` uses when none is given: `paper` without calibration data, `fisher` with it (see the
+    data-aware results)."""
     return DEFAULT_OBJECTIVE if data is None else DEFAULT_DATA_OBJECTIVE
 
 @dataclass
 class AllocOptions:
     "How `compress` allocates ranks and groups."
-    objective: str|None = None      # what the allocation minimises: data-free `paper` (default), `bound`, `exact`; with data `fisher` (default), `output`, `auto`
-    solver: str = 'joint'           # data-free min–max: `joint` (optimal for the objective) or `alternating` (the paper's heuristic)
-    max_k: int|None = None          # the largest group count per layer ALDS considers (None: every divisor of the input channels that saves)
-    ks: list|None = None            # the group counts allowed, e.g. `[1]` where grouped convolutions are slow (None: all)
-    multiple: int|None = None       # every rank a multiple of this (None: 1, or the device's with a measured latency budget)
-    guard: bool = True              # never keep a grouped factoring whose true error is worse than `k = 1` at no more cost (see `k1_guard`)
+    # what the allocation minimises: data-free `paper` (default), `bound`, `exact`; with data `fisher` (default), `output`, `auto`
+    objective: str|None = None
+    # data-free min–max: `joint` (optimal for the objective) or `alternating` (the paper's heuristic)
+    solver: str = 'joint'
+    # the largest group count per layer ALDS considers (None: every divisor of the input channels that saves)
+    max_k: int|None = None
+    # the group counts allowed, e.g. `[1]` where grouped convolutions are slow (None: all)
+    ks: list|None = None
+    # every rank a multiple of this (None: 1, or the device's with a measured latency budget)
+    multiple: int|None = None
+    # never keep a grouped factoring whose true error is worse than `k = 1` at no more cost (see `k1_guard`)
+    guard: bool = True
     seed: int = 0                   # seed of the alternating solver's restarts
 
     def __post_init__(self):
-        if self.objective is not None and self.objective not in ALL_OBJECTIVES:
-            raise ValueError(f'unknown objective {self.objective!r}: choose one of {ALL_OBJECTIVES}')
-        if self.solver not in SOLVERS: raise ValueError(f'unknown solver {self.solver!r}: choose one of {SOLVERS}')
+        if self.objective is not None: check_choice('objective', self.objective, ALL_OBJECTIVES)
+        check_choice('solver', self.solver, SOLVERS)
         if self.max_k is not None and (isinstance(self.max_k, bool) or not isinstance(self.max_k, int) or self.max_k < 1):
             raise ValueError(f'max_k must be a positive int or None, got {self.max_k!r}')
         ks = self.ks
@@ -294,46 +321,58 @@ class AllocOptions:
 def check_budget_args(model, keep, budget, example_input) -> Budget:
     "Check the model, `keep` and `budget` (a name in `BUDGETS` or a `Budget`) of a compression; returns the budget."
     if not isinstance(model, nn.Module): raise TypeError(f'model must be an nn.Module, got {type(model).__name__}')
-    if isinstance(keep, bool) or not isinstance(keep, (int, float)): raise TypeError(f'keep must be a number in (0, 1], got {keep!r}')
-    if not math.isfinite(keep) or not 0 < keep <= 1: raise ValueError(f'keep must be in (0, 1] (the fraction of the model to keep), got {keep}')
-    b = budget if isinstance(budget, Budget) else BUDGETS.get(budget)
-    if b is None: raise ValueError(f'unknown budget {budget!r}: choose one of {tuple(BUDGETS)}')
+    check_keep(keep)
+    b = budget if isinstance(budget, Budget) else BUDGETS[check_choice('budget', budget, BUDGETS)]
     if b.needs_input and example_input is None:
-        raise ValueError(f'budget="{b.name}" needs example_input: one batch of inputs (for latency: the batch, dtype, device and memory format to time)')
+        raise ValueError(f'budget="{b.name}" needs example_input: one batch of inputs (for latency: the batch, dtype, '
+                         'device and memory format to time)')
     return b
 
 def check_compress_args(model, keep, budget, method, example_input, data, alloc: AllocOptions, cfg: Calibration):
     "Check every argument of `compress`; returns its `Method` and `Budget`."
     b = check_budget_args(model, keep, budget, example_input)
-    if method not in METHODS: raise ValueError(f'unknown method {method!r}: choose one of {tuple(METHODS)}')
-    m = METHODS[method]
-    if not isinstance(alloc, AllocOptions): raise TypeError(f'alloc must be an AllocOptions, got {type(alloc).__name__}')
-    if not isinstance(cfg, Calibration): raise TypeError(f'calibration must be a Calibration (see lowrank_nb.calibrate), got {type(cfg).__name__}')
+    m = METHODS[check_choice('method', method, METHODS)]
+    if not isinstance(alloc, AllocOptions):
+        raise TypeError(f'alloc must be an AllocOptions, got {type(alloc).__name__}')
+    if not isinstance(cfg, Calibration):
+        raise TypeError(f'calibration must be a Calibration (see lowrank_nb.calibrate), got {type(cfg).__name__}')
     objective = alloc.objective or default_objective(data)
     if objective == 'auto' and (not cfg.candidates or any(o not in OBJECTIVES + DATA_OBJECTIVES for o in cfg.candidates)):
         bad = [o for o in cfg.candidates if o not in OBJECTIVES + DATA_OBJECTIVES]
-        raise ValueError(f'Calibration.candidates must be objectives from {OBJECTIVES + DATA_OBJECTIVES}, got {bad or "none"}')
-    if data is None and m.needs_data: raise ValueError(f'method {method!r} needs calibration data: pass data= (sample inputs)')
+        raise ValueError(f'Calibration.candidates must be objectives from {OBJECTIVES + DATA_OBJECTIVES}, got '
+                         f'{bad or "none"}')
+    if data is None and m.needs_data:
+        raise ValueError(f'method {method!r} needs calibration data: pass data= (sample inputs)')
     if data is None and objective not in OBJECTIVES:
-        raise ValueError(f'objective {objective!r} needs calibration data: pass data= (sample inputs), or use one of {OBJECTIVES}')
+        raise ValueError(f'objective {objective!r} needs calibration data: pass data= (sample inputs), or use one of '
+                         f'{OBJECTIVES}')
     if m.run is not None and (b.measured or (alloc.multiple or 1) > 1 or alloc.ks is not None):
-        raise ValueError(f'method {method!r} supports neither a measured budget nor multiple/ks: use a low-rank method such as "alds"')
+        raise ValueError(f'method {method!r} supports neither a measured budget nor multiple/ks: use a low-rank method '
+                         'such as "alds"')
     return m, b
 
 def compressible_layers(model: nn.Module) -> tuple[list, list]:
-    "The layers `compress` can factor (`find_layers` without a skip reason) and the skipped ones with their reasons; errors when there is nothing to do."
+    """The layers `compress` can factor (`find_layers` without a skip reason) and the skipped ones with their reasons;
+    errors when there is nothing to do."""
     layers = find_layers(model)
     todo, skipped = [l for l in layers if l.skip is None], [(l.name, l.skip) for l in layers if l.skip]
     if not todo:
         why = '; '.join(f'{n}: {r}' for n, r in skipped) or 'it has no Linear or Conv1d/2d/3d layer'
         raise ValueError(f'the model has nothing to compress ({why})')
     for l in todo:
-        if not torch.isfinite(l.module.weight).all(): raise ValueError(f'layer {l.name!r} has non-finite weights (NaN or inf)')
+        if not torch.isfinite(l.module.weight).all():
+            raise ValueError(f'layer {l.name!r} has non-finite weights (NaN or inf)')
     return todo, skipped
 
+def used_layers(todo: list, skipped: list, seen, by: str) -> tuple[list, list]:
+    "The layers of `todo` whose names are in `seen` (what a forward pass of `by` called); the others join `skipped`."
+    return [l for l in todo if l.name in seen], skipped + [(l.name, f'not used in the forward pass of {by}') for l in todo if l.name not in seen]
+
 # %% ../nbs/05_compress.ipynb #563afa7c
-LRANK_LOG10_LAMBDA = (5., -15.)   # L-Rank's trade-off λ = 10^(a + (b − a)·t): t = 0 → 1e5 (cheapest), t = 1 → 1e-15 (dense)
-ALDS_SIMPLE_K = 3                 # ALDS-Simple's group count: the divisor of the input channels nearest 3 (the paper's choice)
+# L-Rank's trade-off λ = 10^(a + (b − a)·t): t = 0 → 1e5 (cheapest), t = 1 → 1e-15 (dense)
+LRANK_LOG10_LAMBDA = (5., -15.)
+# ALDS-Simple's group count: the divisor of the input channels nearest 3 (the paper's choice)
+ALDS_SIMPLE_K = 3
 
 def _pick_svd(s, sv, t, mult=1., cost=None, multiple=1, ks=None, k=1):
     j = max(1, round(t * s.max_rank(k)))
@@ -381,7 +420,8 @@ def _round_rank(s, k, j, multiple):
     return (k, j) if j <= s.saving_rank(k) else (0, 0)
 
 def uniform_allocation(pick, weights, shapes, tables, mults, budget, multiple=1, costs=None) -> Allocation:
-    "The allocation of a one-knob method `pick` (see `Method.pick`): its knob `t ∈ [0, 1]` searched by bisection to meet `budget`."
+    """The allocation of a one-knob method `pick` (see `Method.pick`): its knob `t ∈ [0, 1]` searched by bisection to
+    meet `budget`."""
     svs = [cached_group_svdvals(W, 1, s.c)[0] for W, s in zip(weights, shapes)]
     measured = costs or [None] * len(shapes)
     def cost(i, k, j):
@@ -401,11 +441,13 @@ for _m in (Method('alds', 'ALDS: groups k and rank j per layer from one global a
            Method('svd', 'k = 1, the same relative rank in every layer', pick=_pick_svd),
            Method('svd_energy', 'k = 1, the same fraction of squared singular values kept in every layer', pick=_pick_energy),
            Method('lrank', 'L-Rank: k = 1, per layer the rank minimising λ·cost + discarded energy', pick=_pick_lrank),
-           Method('svd_llm', 'SVD-LLM: the ranks of svd, each layer truncated in the whitened metric of its inputs (needs data)',
+           Method('svd_llm', 'SVD-LLM: the ranks of svd, each layer truncated in the whitened metric of its inputs '
+                             '(needs data)',
                   needs_data=True, pick=_pick_svd, refit=False)):
     register_method(_m)
 
-WEIGHT_METHODS = tuple(n for n, m in METHODS.items() if not m.needs_data)   # the low-rank methods that need only the weights
+# the low-rank methods that need only the weights
+WEIGHT_METHODS = tuple(n for n, m in METHODS.items() if not m.needs_data)
 
 def data_methods() -> tuple:
     "The registered methods that need calibration data (the baselines chapter adds `pca` and `pfp`)."
@@ -426,8 +468,8 @@ def _whitened_pairs(todo, choices, stats):
         k, j = choices[l.name]
         enc, dec = whitened_factors(fold_weight(l.module), stats[l.name].C.to(l.module.weight.device), k, j, sweeps=1)
         w = l.module.weight
-        res[l.name] = set_factors(empty_factored(l.module, k, j), enc.to(w.dtype), dec.to(w.dtype),
-                                  None if l.module.bias is None else l.module.bias.detach())
+        res[l.name] = empty_factored(l.module, k, j).load_factors(enc.to(w.dtype), dec.to(w.dtype),
+                                                                  None if l.module.bias is None else l.module.bias.detach())
     return res
 
 def calibrated_build(model, todo, choices, x, cfg, stats, method: Method):
@@ -449,7 +491,8 @@ def data_allocation(objective, dtables, shapes, mults, budget, multiple=1, costs
 
 # %% ../nbs/05_compress.ipynb #cc886c93
 class Compression:
-    "One `compress` call's problem: layers, error tables, calibration statistics and costs; `attempt` allocates and builds."
+    """One `compress` call's problem: layers, error tables, calibration statistics and costs; `attempt` allocates and
+    builds."""
     def __init__(self, model, method: Method, budget: Budget, alloc: AllocOptions, cfg: Calibration, x, example_input):
         self.model, self.method, self.budget, self.alloc, self.cfg, self.x, self.example_input = model, method, budget, alloc, cfg, x, example_input
         objective = alloc.objective or default_objective(x)
@@ -463,9 +506,7 @@ class Compression:
     def _layers(self):
         todo, skipped = compressible_layers(self.model)
         self.macs = count_macs(self.model, self.example_input) if self.example_input is not None else None
-        if self.macs is not None:
-            skipped += [(l.name, 'not used in the forward pass of example_input') for l in todo if l.name not in self.macs]
-            todo = [l for l in todo if l.name in self.macs]
+        if self.macs is not None: todo, skipped = used_layers(todo, skipped, self.macs, 'example_input')
         self.todo, self.skipped, self.shapes = todo, skipped, [l.shape for l in todo]
         self.weights = [fold_weight(l.module).cpu() for l in todo]
         cap = {'capped': self.alloc.max_k, 'all': None}.get(self.method.groups, 1)
@@ -478,7 +519,9 @@ class Compression:
         self.x_fit, self.x_hold = self.x, None
         if self.x is None or len(self.objectives) < 2 or not self.cfg.holdout: return
         h = int(round(len(self.x) * self.cfg.holdout))
-        if h < 1 or h >= len(self.x): raise ValueError(f'objective "auto" holds out {self.cfg.holdout:.0%} of {len(self.x)} samples: give more samples or another objective')
+        if h < 1 or h >= len(self.x):
+            raise ValueError(f'objective "auto" holds out {self.cfg.holdout:.0%} of {len(self.x)} samples: give more '
+                             'samples or another objective')
         self.x_fit, self.x_hold = self.x[:len(self.x) - h], self.x[len(self.x) - h:]
 
     def _statistics(self):
@@ -522,7 +565,8 @@ def layer_plans(self: Compression, alloc: Allocation) -> list:
 
 @patch
 def build(self: Compression, alloc: Allocation, objective: str):
-    "The compressed model and its `Plan` for an allocation: factored from the weights, or fitted to the calibration data."
+    """The compressed model and its `Plan` for an allocation: factored from the weights, or fitted to the calibration
+    data."""
     lps, x = self.layer_plans(alloc), self.x
     if x is None: small = replace_layers(self.model, [lp for lp in lps if lp.j], lambda layer, lp: factor_layer(layer, lp.k, lp.j))
     else: small, errs = calibrated_build(self.model, self.todo, {lp.name: (lp.k, lp.j) for lp in lps if lp.j}, self.x_fit, self.cfg,
@@ -542,10 +586,10 @@ def build(self: Compression, alloc: Allocation, objective: str):
 def attempt(self: Compression, keep: float, objective: str):
     "`solve` then `build`; an unreachable `keep` says what the smallest reachable one is."
     try: alloc = self.solve(keep, objective)
-    except BudgetError: raise BudgetError(unreachable_message(keep, self)) from None
+    except BudgetError: raise unreachable_error(keep, self) from None
     return self.build(alloc, objective)
 
-def unreachable_message(keep: float, job: Compression) -> str:
+def unreachable_error(keep: float, job: Compression) -> BudgetError:
     "Why `keep` cannot be met: what must stay dense, and what factoring every layer at the smallest rank adds."
     c, multiple = job.costs, job.multiple
     fixed = (c.total - c.dense) / c.total
@@ -553,14 +597,16 @@ def unreachable_message(keep: float, job: Compression) -> str:
         least = sum(m * min([s.factored_params(k, multiple) for k in t.ks if multiple <= s.saving_rank(k)] or [s.dense_params])
                     for m, s, t in zip(c.mults, job.shapes, job.tables)) / c.total
     else: least = sum(min([d] + [float(v[multiple - 1]) for v in t.values() if len(v) >= multiple]) for d, t in c.tables) / c.total
-    return (f'keep={keep} of {job.budget.name} is unreachable: what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
-            f'of the model and factoring every layer at rank {multiple} adds {least:.4f}, so keep must be at least {fixed + least:.4f}')
+    return unreachable(keep, job.budget.name, fixed + least,
+                       f'what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
+                       f'of the model and factoring every layer at rank {multiple} adds {least:.4f}')
 
 # %% ../nbs/05_compress.ipynb #8e21f5b1
 _LATENCY_KEYWORDS = {'latency_cache': 'cache', 'latency_rounds': 'rounds', 'latency_tol': 'tol', 'latency_form': 'form'}
 
 def legacy_keywords(f):
-    "Accept `compress`'s keyword arguments of the previous release (each `AllocOptions` field, `latency_*`) with a `FutureWarning`."
+    """Accept `compress`'s keyword arguments of the previous release (each `AllocOptions` field, `latency_*`) with a
+    `FutureWarning`."""
     alloc_keys = {fl.name for fl in dataclasses.fields(AllocOptions)}
     @functools.wraps(f)
     def wrapper(*args, **kw):
@@ -577,7 +623,8 @@ def legacy_keywords(f):
             if lb is None: raise ValueError('latency_* options need the latency budget: import lowrank_nb')
             b = a.get('budget', 'params')
             base = b if isinstance(b, type(lb)) else lb
-            lb = dataclasses.replace(base, **lat)               # the settings are checked whatever the budget, as before
+            # the settings are checked whatever the budget, as before
+            lb = dataclasses.replace(base, **lat)
             if b == 'latency' or b is base: a['budget'] = lb
         return f(*bound.args, **bound.kwargs)
     return wrapper
@@ -599,7 +646,8 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
     x = None if data is None or p0 is None else calibration_inputs(data, cfg.samples, like=first_tensor(example_input), device=p0.device, dtype=p0.dtype)
     if m.run is not None: return m.run(model, keep, b.name, x, example_input, alloc.seed, cfg)
     job, tried = Compression(model, m, b, alloc, cfg, x, example_input), {}
-    for obj in job.objectives:                   # 'auto': every candidate built, the closest outputs on held-out data kept
+    # 'auto': every candidate built, the closest outputs on held-out data kept
+    for obj in job.objectives:
         small, plan = b.search(model, example_input, keep, lambda kk: job.attempt(kk, obj), job.costs)
         dist = output_distance(model, small, job.x_hold if job.x_hold is not None else job.x_fit) if len(job.objectives) > 1 else None
         tried[obj] = (dist, small, plan)

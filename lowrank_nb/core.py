@@ -34,8 +34,9 @@ def run_model(model: nn.Module, example_input):
         return model(example_input)
 
 @contextlib.contextmanager
-def hooked_eval(model: nn.Module, hooks: list):
-    "Run the block with `model` in eval mode; afterwards restore its training mode and remove `hooks` (forward hook handles)."
+def hooked_eval(model: nn.Module, hooks: list = ()):
+    """Run the block with `model` in eval mode; afterwards restore its training mode and remove `hooks` (forward hook
+    handles)."""
     was = model.training
     try: model.eval(); yield model
     finally:
@@ -85,7 +86,8 @@ def module_names(model: nn.Module) -> dict:
     return names
 
 def replace_modules(model: nn.Module, new: dict) -> nn.Module:
-    "Replace (in place) the submodule at each name of `new` by its value, under every name that module is registered as; returns `model`."
+    """Replace (in place) the submodule at each name of `new` by its value, under every name that module is registered
+    as; returns `model`."""
     names = module_names(model)
     for n, rep in list(new.items()):
         for alias in names[id(model.get_submodule(n))]: set_submodule(model, alias, rep)

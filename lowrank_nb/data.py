@@ -21,10 +21,12 @@ from .core import cache_dir, atomic_write, atomic_torch_save   # the cache folde
 
 # %% ../nbs/06_data.ipynb #92f4da7f
 SEARCH_ROOTS: list | None = None  # set to a list of folders to replace `default_data_roots()` (the tests do)
-FMNIST_DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')  # where `apt-get install dataset-fashion-mnist` puts the data
+# where `apt-get install dataset-fashion-mnist` puts the data
+FMNIST_DEBIAN_DIR = Path('/usr/share/datasets/fashion-mnist')
 
 def default_data_roots() -> list:
-    "The standard search list: `$LOWRANK_NB_DATA`, `~/.cache/lowrank_nb`, the cache dir, `./data`, and `shared/data` in the current folder and up to 4 parents."
+    """The standard search list: `$LOWRANK_NB_DATA`, `~/.cache/lowrank_nb`, the cache dir, `./data`, and `shared/data`
+    in the current folder and up to 4 parents."""
     roots = [Path(os.environ['LOWRANK_NB_DATA'])] if os.environ.get('LOWRANK_NB_DATA') else []
     roots += [Path.home()/'.cache'/'lowrank_nb', cache_dir(), Path.cwd()/'data']
     here = Path.cwd()
@@ -32,7 +34,8 @@ def default_data_roots() -> list:
     return roots
 
 def data_roots(root=None) -> list:
-    "Folders searched for data, in order: `root`, then `SEARCH_ROOTS` if it is set, else `default_data_roots()`; duplicates dropped."
+    """Folders searched for data, in order: `root`, then `SEARCH_ROOTS` if it is set, else `default_data_roots()`;
+    duplicates dropped."""
     cands = ([Path(root)] if root is not None else []) + [Path(p) for p in (default_data_roots() if SEARCH_ROOTS is None else SEARCH_ROOTS)]
     out, seen = [], set()
     for p in cands:
@@ -50,7 +53,8 @@ class DataNotFoundError(FileNotFoundError):
 # %% ../nbs/06_data.ipynb #68aae937
 @dataclass(repr=False)
 class ImageData:
-    "A decoded image-classification data set: uint8 images N×C×H×W, int64 labels, class names, train-set per-channel mean/std in [0,1] units."
+    """A decoded image-classification data set: uint8 images N×C×H×W, int64 labels, class names, train-set per-channel
+    mean/std in [0,1] units."""
     train_x: torch.Tensor
     train_y: torch.Tensor
     test_x: torch.Tensor
@@ -66,8 +70,10 @@ class ImageData:
                 f"std={tuple(round(s, 4) for s in self.std)}, from {self.source!r})")
 
 def channel_stats(x: torch.Tensor, chunk: int = 1024) -> tuple:
-    "Per-channel mean and (population) std of uint8 images `x` (N×C×H×W), in [0,1] units, summed in float64 chunk by chunk."
-    if x.dtype != torch.uint8 or x.ndim != 4: raise TypeError(f"channel_stats needs a uint8 N×C×H×W tensor, got {x.dtype} {tuple(x.shape)}")
+    """Per-channel mean and (population) std of uint8 images `x` (N×C×H×W), in [0,1] units, summed in float64 chunk by
+    chunk."""
+    if x.dtype != torch.uint8 or x.ndim != 4:
+        raise TypeError(f"channel_stats needs a uint8 N×C×H×W tensor, got {x.dtype} {tuple(x.shape)}")
     s = torch.zeros(x.shape[1], dtype=torch.float64); s2 = torch.zeros_like(s)
     for i in range(0, len(x), chunk):
         xb = x[i:i+chunk].to(torch.float64) / 255
@@ -107,7 +113,8 @@ def _decode(data: bytes, name: str) -> np.ndarray:
     except Exception as e: raise ValueError(f"cannot decode image {name}: {e}") from e
 
 def decode_image_tree(source) -> dict:
-    "Decode every image of an ImageFolder-style `train/<class>/`, `test/<class>/` tree (a folder or a tar archive) to uint8 RGB tensors; labels follow the sorted class names."
+    """Decode every image of an ImageFolder-style `train/<class>/`, `test/<class>/` tree (a folder or a tar archive) to
+    uint8 RGB tensors; labels follow the sorted class names."""
     global DECODE_CALLS
     source = Path(source)
     if not source.exists(): raise FileNotFoundError(f"decode_image_tree: {source} does not exist")
@@ -116,7 +123,8 @@ def decode_image_tree(source) -> dict:
         items[split].append((cls, fname, data)); prefixes.add(prefix)
     if not items['train'] or not items['test']:
         raise ValueError(f"{source}: no images found under train/<class>/ and test/<class>/ (found {len(items['train'])} train, {len(items['test'])} test)")
-    if len(prefixes) > 1: raise ValueError(f"{source}: several train/ test/ trees inside ({sorted(prefixes)}); point at one of them")
+    if len(prefixes) > 1:
+        raise ValueError(f"{source}: several train/ test/ trees inside ({sorted(prefixes)}); point at one of them")
     classes = sorted({c for c, _, _ in items['train']})
     extra = sorted({c for c, _, _ in items['test']} - set(classes))
     if extra: raise ValueError(f"{source}: test classes {extra} have no training images")
@@ -198,7 +206,8 @@ def _try_download(cls, root, name: str, tried: list):
     except Exception as e: tried[-1] += f": failed ({type(e).__name__}: {e})"
 
 def find_cifar10(root=None, download: bool = False) -> ImageData:
-    "CIFAR-10 as uint8 tensors from wherever it is: torchvision files, a torchvision download, or a local JPEG tree / tar.gz of one (decoded once, cached)."
+    """CIFAR-10 as uint8 tensors from wherever it is: torchvision files, a torchvision download, or a local JPEG tree /
+    tar.gz of one (decoded once, cached)."""
     roots, tried = data_roots(root), []
     for r in roots:
         tried.append(f"{r/'cifar-10-batches-py'} (torchvision CIFAR10 files)")
@@ -218,7 +227,8 @@ def find_cifar10(root=None, download: bool = False) -> ImageData:
 FMNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
 
 def _unpack_fmnist(src: Path) -> Path:
-    "Decompress the four idx .gz files of `src` into `cache_dir()/FashionMNIST/raw/` (atomic writes); return the cache dir."
+    """Decompress the four idx .gz files of `src` into `cache_dir()/FashionMNIST/raw/` (atomic writes); return the cache
+    dir."""
     raw = cache_dir()/'FashionMNIST'/'raw'; raw.mkdir(parents=True, exist_ok=True)
     for f in FMNIST_FILES:
         if (raw/f).exists(): continue
@@ -226,7 +236,8 @@ def _unpack_fmnist(src: Path) -> Path:
     return cache_dir()
 
 def find_fashion_mnist(root=None, download: bool = False) -> ImageData:
-    "Fashion-MNIST as uint8 tensors (N×1×28×28) from torchvision files, a torchvision download, or gzipped idx files (e.g. the Debian package `dataset-fashion-mnist`)."
+    """Fashion-MNIST as uint8 tensors (N×1×28×28) from torchvision files, a torchvision download, or gzipped idx files
+    (e.g. the Debian package `dataset-fashion-mnist`)."""
     roots, tried = data_roots(root), []
     has = lambda d, ext='': all((d/(f + ext)).is_file() for f in FMNIST_FILES)
     load = lambda r: _tv_data(torchvision.datasets.FashionMNIST, r, 'fashion_mnist')
@@ -245,7 +256,8 @@ def find_fashion_mnist(root=None, download: bool = False) -> ImageData:
 
 # %% ../nbs/06_data.ipynb #cc692034
 def crop_flip(x: torch.Tensor, offsets: torch.Tensor, flip: torch.Tensor, pad: int = 4) -> torch.Tensor:
-    "Crop each image of `x` (B×C×H×W) out of its `pad`-zero-padded copy at `offsets` (B×2: row, col in [0, 2·pad]) and mirror it left-right where `flip`; one vectorized gather."
+    """Crop each image of `x` (B×C×H×W) out of its `pad`-zero-padded copy at `offsets` (B×2: row, col in [0, 2·pad]) and
+    mirror it left-right where `flip`; one vectorized gather."""
     B, C, H, W = x.shape
     xp = F.pad(x, (pad, pad, pad, pad)) if pad else x
     dev = x.device
@@ -262,22 +274,26 @@ def _mix_seed(*xs) -> int:
     return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:8], 'little') & (2**63 - 1)
 
 class TensorLoader:
-    "Batches of a uint8 image set kept whole on `device`: per-epoch deterministic shuffle, rank sharding, on-device pad+crop+flip, normalization."
+    """Batches of a uint8 image set kept whole on `device`: per-epoch deterministic shuffle, rank sharding, on-device
+    pad+crop+flip, normalization."""
     def __init__(self, x: torch.Tensor, y, batch_size: int = 128, shuffle: bool = False, augment: bool = False,
                  mean=None, std=None, device='cpu', drop_last: bool = False, seed: int = 0, rank: int = 0,
                  world_size: int = 1, channels_last: bool = False, pad: int = 4):
         if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim != 4:
             raise TypeError(f"TensorLoader: x must be a uint8 tensor N×C×H×W, got {type(x).__name__} {getattr(x, 'dtype', '')} {tuple(getattr(x, 'shape', ()))}")
         y = torch.as_tensor(y)
-        if y.ndim != 1 or len(y) != len(x): raise ValueError(f"TensorLoader: y must be 1-D with len(x)={len(x)} labels, got shape {tuple(y.shape)}")
+        if y.ndim != 1 or len(y) != len(x):
+            raise ValueError(f"TensorLoader: y must be 1-D with len(x)={len(x)} labels, got shape {tuple(y.shape)}")
         if len(x) == 0: raise ValueError("TensorLoader: empty data set")
         if int(batch_size) < 1: raise ValueError(f"TensorLoader: batch_size must be >= 1, got {batch_size}")
-        if int(world_size) < 1 or not 0 <= int(rank) < int(world_size): raise ValueError(f"TensorLoader: need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
+        if int(world_size) < 1 or not 0 <= int(rank) < int(world_size):
+            raise ValueError(f"TensorLoader: need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
         if int(pad) < 0: raise ValueError(f"TensorLoader: pad must be >= 0, got {pad}")
         C = x.shape[1]
         def per_channel(v, default, what):
             v = torch.full((C,), default, dtype=torch.float64) if v is None else torch.as_tensor(v, dtype=torch.float64).flatten()
-            if v.numel() not in (1, C): raise ValueError(f"TensorLoader: {what} needs 1 or {C} values (one per channel), got {v.numel()}")
+            if v.numel() not in (1, C):
+                raise ValueError(f"TensorLoader: {what} needs 1 or {C} values (one per channel), got {v.numel()}")
             return v.expand(C)
         mean, std = per_channel(mean, 0., 'mean'), per_channel(std, 1., 'std')
         if (std <= 0).any(): raise ValueError(f"TensorLoader: std must be > 0, got {std.tolist()}")
@@ -355,12 +371,14 @@ def _loaders(data: ImageData, batch_size, device, seed, augment, test_batch_size
 
 def cifar10_loaders(batch_size: int = 128, device='cpu', root=None, seed: int = 0, download: bool = False,
                     test_batch_size: int | None = None, **kw) -> tuple:
-    "(train, test) `TensorLoader`s for CIFAR-10 (found by `find_cifar10`): train shuffled with pad-4 crop + flip, both normalized."
+    """(train, test) `TensorLoader`s for CIFAR-10 (found by `find_cifar10`): train shuffled with pad-4 crop + flip, both
+    normalized."""
     return _loaders(find_cifar10(root, download), batch_size, device, seed, True, test_batch_size, kw)
 
 def fashion_mnist_loaders(batch_size: int = 128, device='cpu', root=None, seed: int = 0, download: bool = False,
                           test_batch_size: int | None = None, **kw) -> tuple:
-    "(train, test) `TensorLoader`s for Fashion-MNIST (found by `find_fashion_mnist`): train shuffled, no augmentation, both normalized."
+    """(train, test) `TensorLoader`s for Fashion-MNIST (found by `find_fashion_mnist`): train shuffled, no augmentation,
+    both normalized."""
     return _loaders(find_fashion_mnist(root, download), batch_size, device, seed, False, test_batch_size, kw)
 
 # %% ../nbs/06_data.ipynb #30ee8e9c
@@ -368,10 +386,12 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def image_folder_loader(path, batch_size: int = 64, train: bool = False, size: int = 224, resize: int = 256,
                         mean=IMAGENET_MEAN, std=IMAGENET_STD, num_workers: int = 4, shuffle: bool | None = None, **kw):
-    "A `torch.utils.data.DataLoader` over `torchvision.datasets.ImageFolder(path)` with the standard ImageNet train or eval transforms."
+    """A `torch.utils.data.DataLoader` over `torchvision.datasets.ImageFolder(path)` with the standard ImageNet train or
+    eval transforms."""
     from torchvision import transforms as T
     path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"image_folder_loader: {path} is not a folder (expected <path>/<class>/<image>)")
+    if not path.is_dir():
+        raise FileNotFoundError(f"image_folder_loader: {path} is not a folder (expected <path>/<class>/<image>)")
     tf = (T.Compose([T.RandomResizedCrop(size), T.RandomHorizontalFlip()]) if train
           else T.Compose([T.Resize(resize), T.CenterCrop(size)]))
     ds = torchvision.datasets.ImageFolder(str(path), T.Compose([tf, T.ToTensor(), T.Normalize(mean, std)]))

@@ -11,6 +11,7 @@ from torch import nn
 from .core import count_params, count_macs
 from .compress import compress, default_objective, data_methods, AllocOptions, METHODS, BUDGETS
 from .factor import recompose_model
+from .allocation import check_keep, check_choice
 from .train import evaluate, retrain, Schedule
 from .core import atomic_write_text, atomic_torch_save
 
@@ -39,7 +40,8 @@ def point_key(method: str, keep: float, budget: str = 'params', objective: str|N
 
 # %% ../nbs/12_experiments.ipynb #f660ad21
 def model_fingerprint(model: nn.Module) -> str:
-    "A short hash of `model`'s state_dict (names, shapes and values): two results files of the same fingerprint measured the same network."
+    """A short hash of `model`'s state_dict (names, shapes and values): two results files of the same fingerprint
+    measured the same network."""
     h = hashlib.blake2b(digest_size=8)
     for k, v in model.state_dict().items():
         h.update(k.encode()); h.update(str(tuple(v.shape)).encode())
@@ -48,7 +50,8 @@ def model_fingerprint(model: nn.Module) -> str:
 
 # %% ../nbs/12_experiments.ipynb #40c1604b
 class ResultLog:
-    "The finished points of a sweep in one JSON file (`path=None`: in memory only), rewritten atomically after each point."
+    """The finished points of a sweep in one JSON file (`path=None`: in memory only), rewritten atomically after each
+    point."""
     def __init__(self, path=None, meta: dict|None = None):
         self.path = None if path is None else Path(path)
         self.meta, self.records = dict(meta or {}), []
@@ -57,7 +60,8 @@ class ResultLog:
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f'{self.path} is not a results file ({e}): move it away or pass another path') from None
         if not isinstance(d, dict) or not isinstance(d.get('records'), list):
-            raise ValueError(f'{self.path} is not a lowrank_nb results file (no "records" list): move it away or pass another path')
+            raise ValueError(f'{self.path} is not a lowrank_nb results file (no "records" list): move it away or pass '
+                             'another path')
         old = d.get('meta', {})
         clash = {k: (old[k], v) for k, v in self.meta.items() if k in old and old[k] != v}
         if clash: raise ValueError(f'{self.path} holds results of another setup (was, now: {clash}): pass another path')
@@ -81,7 +85,8 @@ class ResultLog:
 
 # %% ../nbs/12_experiments.ipynb #a245ad67
 def measure(model: nn.Module, test_dl, example_input: torch.Tensor) -> dict:
-    "Test top-1/top-5 (%) of `model` on `test_dl`, its parameters and its MACs for `example_input` (one batch, counted per sample)."
+    """Test top-1/top-5 (%) of `model` on `test_dl`, its parameters and its MACs for `example_input` (one batch, counted
+    per sample)."""
     r = evaluate(model, test_dl)
     dev = next(iter(model.parameters())).device
     x = example_input.to(dev)
@@ -96,18 +101,19 @@ def _check_sweep(methods, keeps, budget, example_input, retrain_epochs, train_dl
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods: raise ValueError(f'unknown method(s) {bad or methods!r}: choose from {tuple(METHODS)}')
     if isinstance(keeps, (int, float)): keeps = (keeps,)
-    for k in keeps:
-        if isinstance(k, bool) or not isinstance(k, (int, float)) or not 0 < k <= 1:
-            raise ValueError(f'keep ratios must be numbers in (0, 1], got {k!r}')
+    for k in keeps: check_keep(k)
     if not keeps: raise ValueError('keeps is empty: give at least one keep ratio')
-    counted = tuple(n for n, b in BUDGETS.items() if not b.measured)
-    if budget not in counted: raise ValueError(f'unknown budget {budget!r}: choose one of {counted}')
-    if not torch.is_tensor(example_input): raise TypeError('example_input must be a tensor (one batch of inputs): MACs are always counted')
-    if not isinstance(retrain_epochs, int) or retrain_epochs < 0: raise ValueError(f'retrain_epochs must be an int >= 0, got {retrain_epochs!r}')
+    check_choice('budget', budget, [n for n, b in BUDGETS.items() if not b.measured])
+    if not torch.is_tensor(example_input):
+        raise TypeError('example_input must be a tensor (one batch of inputs): MACs are always counted')
+    if not isinstance(retrain_epochs, int) or retrain_epochs < 0:
+        raise ValueError(f'retrain_epochs must be an int >= 0, got {retrain_epochs!r}')
     if retrain_epochs and (train_dl is None or not isinstance(schedule, Schedule)):
-        raise ValueError('retrain_epochs > 0 needs train_dl and the original training schedule (a Schedule) for LR rewinding')
+        raise ValueError('retrain_epochs > 0 needs train_dl and the original training schedule (a Schedule) for LR '
+                         'rewinding')
     if retrain_epochs and retrain_epochs > schedule.total_epochs:
-        raise ValueError(f'retrain_epochs ({retrain_epochs}) cannot exceed the schedule\'s {schedule.total_epochs:g} epochs')
+        raise ValueError(f'retrain_epochs ({retrain_epochs}) cannot exceed the schedule\'s {schedule.total_epochs:g} '
+                         'epochs')
     return tuple(methods), tuple(float(k) for k in keeps)
 
 # %% ../nbs/12_experiments.ipynb #70154f07
@@ -116,7 +122,8 @@ def _cost(m: nn.Module, budget: str, x) -> float:
 
 def _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, calib, guard=True):
     rel = keep * orig_cost / _cost(chain, budget, x)
-    if rel > 1 + 1e-9: raise ValueError(f'keep {keep} is above what the chain already has; iterative keeps must decrease')
+    if rel > 1 + 1e-9:
+        raise ValueError(f'keep {keep} is above what the chain already has; iterative keeps must decrease')
     return compress(chain, min(rel, 1.0), budget=budget, method=method, example_input=x, data=calib, alloc=AllocOptions(objective=objective, guard=guard, seed=seed))
 
 # %% ../nbs/12_experiments.ipynb #c8e26527
@@ -142,21 +149,27 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
     base = log.meta['baseline']
     orig_cost = _cost(model, budget, x)
     order = sorted(keeps, reverse=True) if iterative else keeps
-    if calib is not None and not torch.is_tensor(calib): raise TypeError('calib must be one tensor of calibration inputs (or None)')
+    if calib is not None and not torch.is_tensor(calib):
+        raise TypeError('calib must be one tensor of calibration inputs (or None)')
     need = [m for m in methods if m in data_methods()]
-    if need and calib is None: raise ValueError(f'methods {need} need calibration data: pass calib= (a tensor of inputs)')
+    if need and calib is None:
+        raise ValueError(f'methods {need} need calibration data: pass calib= (a tensor of inputs)')
     n_cal = 0 if calib is None else len(calib)
     for method in methods:
         obj = (objective or default_objective(calib)) if method in OBJECTIVE_METHODS else None
-        g = guard or method != 'alds' or obj == 'exact'          # the guard only changes what ALDS picks with a bound objective
+        # the guard only changes what ALDS picks with a bound objective
+        g = guard or method != 'alds' or obj == 'exact'
         chain = model
         for step, keep in enumerate(order):
             key = point_key(method, keep, budget, obj, retrain_epochs, iterative, g, n_cal)
             if log.done(key):
                 if iterative:
                     f = side/f'{key}.model.pt'
-                    if not f.exists(): raise FileNotFoundError(f'{f} (the network after {key}) is missing: the chain cannot resume; remove its records or use another out')
-                    chain = copy.deepcopy(model); chain.load_state_dict(torch.load(f, weights_only=True))   # weights only: safe to load
+                    if not f.exists():
+                        raise FileNotFoundError(f'{f} (the network after {key}) is missing: the chain cannot resume; '
+                                                'remove its records or use another out')
+                    # weights only: safe to load
+                    chain = copy.deepcopy(model); chain.load_state_dict(torch.load(f, weights_only=True))
                 say(f'{key}: done before'); continue
             t0 = time.time()
             small, plan = _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, calib, g)
@@ -176,7 +189,8 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
                 rec.update(top1_after=m['top1'], top5_after=m['top5'], retrain_seconds=round(time.time() - t1, 1))
             if iterative:
                 chain = recompose_model(small).cpu().float().eval()
-                if side is not None: atomic_torch_save(chain.state_dict(), side/f'{key}.model.pt')   # dense again: the original's structure
+                # dense again: the original's structure
+                if side is not None: atomic_torch_save(chain.state_dict(), side/f'{key}.model.pt')
             log.add(rec)
             if retrain_epochs and side is not None: (side/f'{key}.ckpt').unlink(missing_ok=True)
             after = f", {rec['top1_after']:.2f}% after retraining" if retrain_epochs else ''
@@ -190,7 +204,8 @@ def _label(r: dict) -> str:
             + (' + data' if r.get('calib') and r['method'] not in data_methods() else ''))
 
 def compress_only_table(log: ResultLog) -> str:
-    "A markdown table of compress-only top-1 (%) with rows = keep ratios and columns = methods (in `METHODS` order); the best of each row in bold."
+    """A markdown table of compress-only top-1 (%) with rows = keep ratios and columns = methods (in `METHODS` order);
+    the best of each row in bold."""
     recs = [r for r in log.records if not r.get('iterative')]
     order = {m: i for i, m in enumerate(METHODS)}
     labels = sorted(dict.fromkeys(_label(r) for r in recs), key=lambda l: (order.get(l.split('/')[0].split(' ')[0], len(order)), l))
@@ -205,7 +220,8 @@ def compress_only_table(log: ResultLog) -> str:
 
 # %% ../nbs/12_experiments.ipynb #bd872899
 def plot_sweep(log: ResultLog, x: str = 'keep_params', after: bool = False, ax=None, title: str|None = None):
-    "Top-1 against kept parameters (`x='keep_params'`) or MACs (`'keep_macs'`), one curve per method; `after`: after retraining."
+    """Top-1 against kept parameters (`x='keep_params'`) or MACs (`'keep_macs'`), one curve per method; `after`: after
+    retraining."""
     import matplotlib.pyplot as plt
     if x not in ('keep_params', 'keep_macs'): raise ValueError(f"x must be 'keep_params' or 'keep_macs', got {x!r}")
     y = 'top1_after' if after else 'top1_before'

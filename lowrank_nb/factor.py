@@ -13,8 +13,8 @@ from .grouping import fold_weight, split_groups, LayerShape, layer_kind
 from .core import set_submodule, MAC_RULES
 
 # %% auto #0
-__all__ = ['EXEC_MODES', 'one_thread', 'factor_groups', 'FactoredConv', 'block_diag_weight', 'GroupedLinear', 'FactoredLinear',
-           'factor_layer', 'empty_factored', 'rel_error', 'recompose_model']
+__all__ = ['EXEC_MODES', 'one_thread', 'factor_groups', 'FactoredPair', 'FactoredConv', 'check_factorable', 'block_diag_weight',
+           'GroupedLinear', 'FactoredLinear', 'factor_layer', 'empty_factored', 'rel_error', 'recompose_model']
 
 # %% ../nbs/01_factor.ipynb #c179de23
 import contextlib
@@ -30,10 +30,13 @@ def one_thread(t: torch.Tensor):
 
 # %% ../nbs/01_factor.ipynb #38390143
 def factor_groups(Wg: torch.Tensor, j: int) -> tuple[torch.Tensor, torch.Tensor]:
-    "Rank-`j` balanced factors of each group of `Wg` (`k × f × m`): encoder `k × j × m` (√Σ Vᵀ), decoder `k × f × j` (U √Σ)."
-    if Wg.ndim != 3: raise ValueError(f'factor_groups: expected a k × f × m stack of groups, got shape {tuple(Wg.shape)}')
+    """Rank-`j` balanced factors of each group of `Wg` (`k × f × m`): encoder `k × j × m` (√Σ Vᵀ), decoder `k × f × j`
+    (U √Σ)."""
+    if Wg.ndim != 3:
+        raise ValueError(f'factor_groups: expected a k × f × m stack of groups, got shape {tuple(Wg.shape)}')
     k, f, m = Wg.shape
-    if not 1 <= j <= min(f, m): raise ValueError(f'factor_groups: rank j={j} is outside 1..{min(f, m)} for groups of shape {f} × {m}')
+    if not 1 <= j <= min(f, m):
+        raise ValueError(f'factor_groups: rank j={j} is outside 1..{min(f, m)} for groups of shape {f} × {m}')
     if not torch.isfinite(Wg).all(): raise ValueError('factor_groups: the weight has non-finite values (NaN or inf)')
     with one_thread(Wg): U, S, Vh = torch.linalg.svd(Wg.detach().double(), full_matrices=False)
     s = S[:, :j].sqrt()
@@ -44,19 +47,50 @@ def factor_groups(Wg: torch.Tensor, j: int) -> tuple[torch.Tensor, torch.Tensor]
 # %% ../nbs/01_factor.ipynb #131ce395
 _CONVS = {'conv1d': nn.Conv1d, 'conv2d': nn.Conv2d, 'conv3d': nn.Conv3d}
 
-class FactoredConv(nn.Module):
-    "A conv layer factored as grouped encoder conv (`c → k·j`, `groups=k`) followed by a 1×1 decoder conv (`k·j → f`)."
+class FactoredPair(nn.Module):
+    """A layer factored into an `encoder` (input channels → `k·j`, in `k` groups) and a dense `decoder` (`k·j` →
+    outputs): what `FactoredConv` and `FactoredLinear` share. `mode` picks how `forward` computes it (see `modes`)."""
     def __init__(self, encoder: nn.Module, decoder: nn.Module, k: int, j: int):
         super().__init__()
         self.encoder, self.decoder, self.k, self.j = encoder, decoder, k, j
 
+    def extra_repr(self): return f'k={self.k}, j={self.j}' + (f', mode={self.mode}' if self.mode != 'grouped' else '')
+
+    @property
+    def mode(self) -> str:
+        "How `forward` computes the pair: one of `modes()` (default `grouped`)."
+        return self.__dict__.get('_mode', 'grouped')
+    @mode.setter
+    def mode(self, m: str):
+        if m not in self.modes():
+            raise ValueError(f'unknown execution mode {m!r} for this {type(self).__name__} (k={self.k}): choose one of '
+                             f'{self.modes()}')
+        self.__dict__['_mode'] = m
+
+    @classmethod
+    def from_dense(cls, layer: nn.Module, k: int, j: int) -> FactoredPair:
+        """Factor `layer` into `k` input-channel groups of rank `j` (a truncated SVD per group); its bias goes to the
+        decoder."""
+        fp = cls.like(layer, k, j)                        # checks the layer, k and j first
+        enc, dec = factor_groups(split_groups(fold_weight(layer), k, LayerShape.of(layer).c), j)
+        return fp.load_factors(enc, dec, layer.bias)
+
+    @torch.no_grad()
+    def load_factors(self, enc: torch.Tensor, dec: torch.Tensor, bias: torch.Tensor|None = None) -> FactoredPair:
+        "Load encoder factors `k × j × m` and decoder factors `k × f × j` (and the decoder's `bias`); returns the pair."
+        self.encoder.weight.copy_(enc.reshape(self.encoder.weight.shape))
+        self.decoder.weight.copy_(dec.transpose(0, 1).reshape(self.decoder.weight.shape))
+        if bias is not None: self.decoder.bias.copy_(bias)
+        return self
+
+class FactoredConv(FactoredPair):
+    "A conv layer factored as grouped encoder conv (`c → k·j`, `groups=k`) followed by a 1×1 decoder conv (`k·j → f`)."
     def forward(self, x): return self.decoder(self.encoder(x))
-    def extra_repr(self): return f'k={self.k}, j={self.j}' + (f", mode={self.__dict__['_mode']}" if self.__dict__.get('_mode', 'grouped') != 'grouped' else '')
 
     @classmethod
     def like(cls, layer: nn.Module, k: int, j: int) -> FactoredConv:
         "An (uninitialised) factored pair with the geometry of conv `layer`, `k` groups of rank `j`."
-        s = _check_factorable(layer, k, j)
+        s = check_factorable(layer, k, j)
         Conv = _CONVS[s.kind]
         kw = dict(device=layer.weight.device, dtype=layer.weight.dtype)
         enc = Conv(s.c, k * j, layer.kernel_size, stride=layer.stride, padding=layer.padding, dilation=layer.dilation,
@@ -65,37 +99,26 @@ class FactoredConv(nn.Module):
         return cls(enc, dec, k, j)
 
 # %% ../nbs/01_factor.ipynb #79236a6b
-def _check_factorable(layer, k, j) -> LayerShape:
+def check_factorable(layer: nn.Module, k: int, j: int) -> LayerShape:
+    "The shape of `layer` if it can be factored into `k` groups of rank `j`, else an error that says why not."
     kind = layer_kind(layer)
     if kind is None: raise TypeError(f'cannot factor a {type(layer).__name__}: only Linear and Conv1d/2d/3d layers')
-    if kind != 'linear' and layer.groups != 1: raise ValueError(f'cannot factor a grouped convolution (groups={layer.groups})')
+    if kind != 'linear' and layer.groups != 1:
+        raise ValueError(f'cannot factor a grouped convolution (groups={layer.groups})')
     s = LayerShape.of(layer)
-    if not isinstance(k, int) or k < 1 or s.c % k: raise ValueError(f'k={k} must be a positive divisor of the {s.c} input channels')
-    if not isinstance(j, int) or not 1 <= j <= s.max_rank(k): raise ValueError(f'rank j={j} is outside 1..{s.max_rank(k)} for k={k}')
+    if not isinstance(k, int) or k < 1 or s.c % k:
+        raise ValueError(f'k={k} must be a positive divisor of the {s.c} input channels')
+    if not isinstance(j, int) or not 1 <= j <= s.max_rank(k):
+        raise ValueError(f'rank j={j} is outside 1..{s.max_rank(k)} for k={k}')
     return s
-
-# %% ../nbs/01_factor.ipynb #7a8a2021
-def _fill_conv(fc: FactoredConv, layer: nn.Module) -> FactoredConv:
-    s = LayerShape.of(layer)
-    enc, dec = factor_groups(split_groups(fold_weight(layer), fc.k, s.c), fc.j)
-    with torch.no_grad():
-        fc.encoder.weight.copy_(enc.reshape(fc.k * fc.j, s.c // fc.k, *s.kernel))
-        fc.decoder.weight.copy_(dec.transpose(0, 1).reshape(s.f, fc.k * fc.j, *[1] * (layer.weight.ndim - 2)))
-        if layer.bias is not None: fc.decoder.bias.copy_(layer.bias)
-    return fc
-
-@classmethod
-def _conv_from_dense(cls, layer: nn.Module, k: int, j: int) -> FactoredConv:
-    "Factor conv `layer` into `k` groups of rank `j` (truncated SVD per group)."
-    return _fill_conv(cls.like(layer, k, j), layer)
-FactoredConv.from_dense = _conv_from_dense
 
 # %% ../nbs/01_factor.ipynb #958d087d
 EXEC_MODES = ('grouped', 'blockdiag', 'grouped_mm', 'blockdiag_mm')
 _FCONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 def block_diag_weight(w: torch.Tensor, k: int) -> torch.Tensor:
-    "The dense weight `(k·j) × c × κ…` equal to the grouped weight `w` (`(k·j) × c/k × κ…`, `groups=k`): zeros off the diagonal blocks."
+    """The dense weight `(k·j) × c × κ…` equal to the grouped weight `w` (`(k·j) × c/k × κ…`, `groups=k`): zeros off the
+    diagonal blocks."""
     kj, cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
     if kj % k: raise ValueError(f'block_diag_weight: {kj} output channels are not a multiple of k={k}')
     wv = w.reshape(k, kj // k, cg, -1)
@@ -109,21 +132,22 @@ def _conv_with(e: nn.Module, x: torch.Tensor, w: torch.Tensor, groups: int) -> t
         return conv(F.pad(x, e._reversed_padding_repeated_twice, mode=e.padding_mode), w, None, e.stride, 0, e.dilation, groups)
     return conv(x, w, None, e.stride, e.padding, e.dilation, groups)
 
-def _mode_get(self) -> str: return self.__dict__.get('_mode', 'grouped')
-def _mode_set(self, m: str):
-    if m not in self.modes(): raise ValueError(f'unknown execution mode {m!r} for this {type(self).__name__} (k={self.k}): choose one of {self.modes()}')
-    self.__dict__['_mode'] = m
-FactoredConv.mode = property(_mode_get, _mode_set, doc='How `forward` computes the pair: one of `modes()` (default `grouped`).')
-
 @patch
 def modes(self: FactoredConv) -> tuple:
     "The execution modes of this pair (all compute the same function)."
     return ('grouped', 'grouped_mm') if self.k == 1 else EXEC_MODES
 
 @patch
-def dense_encoder_weight(self: FactoredConv) -> torch.Tensor:
-    "The encoder's weight as a dense block-diagonal one; cached while the weight is unchanged and no gradient is needed."
-    w = self.encoder.weight
+def encoder_rows(self: FactoredConv) -> torch.Tensor:
+    "The encoder weight with a row per (group, rank): `(k·j) × c/k × κ…`."
+    return self.encoder.weight
+
+@patch
+def dense_encoder_weight(self: FactoredPair) -> torch.Tensor:
+    """The encoder's weight as a dense block-diagonal one; cached while the weight is unchanged and no gradient is
+    needed."""
+    w = self.encoder_rows()
+    if self.k == 1: return w
     if torch.is_grad_enabled() and w.requires_grad: return block_diag_weight(w, self.k)
     key = (w._version, w.data_ptr(), w.dtype, w.device, tuple(w.shape))
     c = self.__dict__.get('_bd_cache')
@@ -141,16 +165,18 @@ def forward(self: FactoredConv, x):
     return F.linear(y.movedim(1, -1), d.weight.reshape(d.out_channels, -1), d.bias).movedim(-1, 1)
 
 # %% ../nbs/01_factor.ipynb #6606934f
+@patch
 @torch.no_grad()
-def _conv_recompose(self) -> torch.Tensor:
-    "The dense folded weight `f × (c·κ)` this pair computes."
+def recompose(self: FactoredPair) -> torch.Tensor:
+    "The dense folded weight `f × (c·κ)` this pair computes: `[D_1E_1 … D_kE_k]`."
     k, j = self.k, self.j
     enc = self.encoder.weight.reshape(k, j, -1)
     dec = self.decoder.weight.reshape(-1, k, j).transpose(0, 1)
     return torch.cat(list(dec @ enc), dim=1)
 
+@patch
 @torch.no_grad()
-def _conv_to_dense(self) -> nn.Module:
+def to_dense(self: FactoredConv) -> nn.Module:
     "A plain conv layer equivalent to this pair."
     e, d = self.encoder, self.decoder
     layer = type(e)(e.in_channels, d.out_channels, e.kernel_size, stride=e.stride, padding=e.padding, dilation=e.dilation,
@@ -158,7 +184,6 @@ def _conv_to_dense(self) -> nn.Module:
     layer.weight.copy_(self.recompose().reshape(layer.weight.shape))
     if d.bias is not None: layer.bias.copy_(d.bias)
     return layer
-FactoredConv.recompose, FactoredConv.to_dense = _conv_recompose, _conv_to_dense
 
 # %% ../nbs/01_factor.ipynb #51520cd2
 class GroupedLinear(nn.Module):
@@ -178,52 +203,28 @@ class GroupedLinear(nn.Module):
 MAC_RULES[GroupedLinear] = lambda m: m.in_features // m.k      # counted like the block-diagonal product it is
 
 # %% ../nbs/01_factor.ipynb #6a008365
-class FactoredLinear(FactoredConv):
+class FactoredLinear(FactoredPair):
     "A linear layer factored as a grouped (block-diagonal) encoder `c → k·j` followed by a dense decoder `k·j → f`."
     def modes(self) -> tuple:
-        "Execution modes: `grouped` (batched product over the groups) and, for `k > 1`, `blockdiag` (one dense product)."
+        """Execution modes: `grouped` (batched product over the groups) and, for `k > 1`, `blockdiag` (one dense
+        product)."""
         return ('grouped',) if self.k == 1 else ('grouped', 'blockdiag')
 
     def forward(self, x):
         if self.mode == 'grouped': return self.decoder(self.encoder(x))
         return self.decoder(F.linear(x, self.dense_encoder_weight()))
 
-    def dense_encoder_weight(self) -> torch.Tensor:
-        "The encoder as one dense block-diagonal `(k·j) × c` weight (cached like `FactoredConv.dense_encoder_weight`)."
-        w = self.encoder.weight
-        if self.k == 1: return w
-        w3 = w.reshape(self.k * self.j, -1)
-        if torch.is_grad_enabled() and w.requires_grad: return block_diag_weight(w3, self.k)
-        key = (w._version, w.data_ptr(), w.dtype, w.device, tuple(w.shape))
-        c = self.__dict__.get('_bd_cache')
-        if c is None or c[0] != key: c = self.__dict__['_bd_cache'] = (key, block_diag_weight(w3.detach(), self.k))
-        return c[1]
+    def encoder_rows(self) -> torch.Tensor:
+        "The encoder weight with a row per (group, rank): `(k·j) × c/k`."
+        return self.encoder.weight.reshape(self.k * self.j, -1)
 
     @classmethod
     def like(cls, layer: nn.Linear, k: int, j: int) -> FactoredLinear:
         "An (uninitialised) factored pair with the geometry of linear `layer`."
-        s = _check_factorable(layer, k, j)
+        s = check_factorable(layer, k, j)
         kw = dict(device=layer.weight.device, dtype=layer.weight.dtype)
         enc = nn.Linear(s.c, j, bias=False, **kw) if k == 1 else GroupedLinear(s.c, k, j, **kw)
         return cls(enc, nn.Linear(k * j, s.f, bias=layer.bias is not None, **kw), k, j)
-
-    @classmethod
-    def from_dense(cls, layer: nn.Linear, k: int, j: int) -> FactoredLinear:
-        "Factor linear `layer` into `k` groups of rank `j`."
-        fl = cls.like(layer, k, j)
-        enc, dec = factor_groups(split_groups(fold_weight(layer), k), j)
-        with torch.no_grad():
-            fl.encoder.weight.copy_(enc.reshape(fl.encoder.weight.shape))
-            fl.decoder.weight.copy_(dec.transpose(0, 1).reshape(layer.out_features, k * j))
-            if layer.bias is not None: fl.decoder.bias.copy_(layer.bias)
-        return fl
-
-    @torch.no_grad()
-    def recompose(self) -> torch.Tensor:
-        "The dense `f × c` weight this pair computes."
-        enc = self.encoder.weight.reshape(self.k, self.j, -1)
-        dec = self.decoder.weight.reshape(-1, self.k, self.j).transpose(0, 1)
-        return torch.cat(list(dec @ enc), dim=1)
 
     @torch.no_grad()
     def to_dense(self) -> nn.Linear:
@@ -235,11 +236,11 @@ class FactoredLinear(FactoredConv):
         return layer
 
 # %% ../nbs/01_factor.ipynb #83ec7762
-def factor_layer(layer: nn.Module, k: int, j: int) -> FactoredConv:
+def factor_layer(layer: nn.Module, k: int, j: int) -> FactoredPair:
     "Factor a `Linear`/`Conv1d`/`Conv2d`/`Conv3d` layer into `k` input-channel groups of rank `j`."
     return (FactoredLinear if layer_kind(layer) == 'linear' else FactoredConv).from_dense(layer, k, j)
 
-def empty_factored(layer: nn.Module, k: int, j: int) -> FactoredConv:
+def empty_factored(layer: nn.Module, k: int, j: int) -> FactoredPair:
     "The factored structure for `layer` without computing an SVD (weights to be loaded)."
     return (FactoredLinear if layer_kind(layer) == 'linear' else FactoredConv).like(layer, k, j)
 
@@ -253,5 +254,5 @@ def recompose_model(model: nn.Module) -> nn.Module:
     "A copy of `model` with every `FactoredConv`/`FactoredLinear` replaced by the equivalent dense layer."
     model = copy.deepcopy(model)
     for name, m in list(model.named_modules()):
-        if isinstance(m, FactoredConv): set_submodule(model, name, m.to_dense())
+        if isinstance(m, FactoredPair): set_submodule(model, name, m.to_dense())
     return model

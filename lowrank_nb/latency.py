@@ -11,15 +11,15 @@ import torch
 from torch import nn
 from .core import cache_dir, atomic_write_text, set_submodule, run_model, hooked_eval, first_tensor
 from .grouping import LayerShape
-from .factor import FactoredConv, empty_factored
+from .factor import FactoredPair, empty_factored
 from .allocation import BudgetError
 from .compress import Budget, BudgetCosts, register_budget, BUDGETS
 
 # %% auto #0
-__all__ = ['LATENCY_FORMS', 'device_key', 'default_multiple', 'latency_dir', 'reference_seconds', 'LatencyCache', 'time_calls',
-           'models_latency', 'model_latency', 'signature', 'layer_inputs', 'mode_times', 'set_fastest_modes',
-           'layer_times_in_model', 'interpolate_ranks', 'LatencyCosts', 'latency_costs', 'LatencyFit', 'check_fit_args',
-           'fit_latency', 'LatencyBudget', 'fold_batchnorm', 'deploy']
+__all__ = ['LATENCY_FORMS', 'SECANT_SLOPES', 'device_key', 'default_multiple', 'latency_dir', 'reference_seconds', 'LatencyCache',
+           'time_calls', 'models_latency', 'model_latency', 'signature', 'layer_inputs', 'mode_times',
+           'set_fastest_modes', 'layer_times_in_model', 'interpolate_ranks', 'LatencyCosts', 'latency_costs',
+           'LatencyFit', 'check_fit_args', 'fit_latency', 'LatencyBudget', 'fold_batchnorm', 'deploy']
 
 # %% ../nbs/13_latency.ipynb #e069d596
 def _cpu_name() -> str:
@@ -36,7 +36,8 @@ def device_key(device=None) -> str:
     return re.sub(r'[^A-Za-z0-9_.+-]+', '_', f'{name}-torch{torch.__version__}')
 
 def default_multiple(device=None) -> int:
-    "The rank multiple `compress` uses for a latency budget by default: 16 on a GPU (tensor-core tiles) and on an AVX-512 CPU, else 8 (AVX2 lanes of fp32)."
+    """The rank multiple `compress` uses for a latency budget by default: 16 on a GPU (tensor-core tiles) and on an
+    AVX-512 CPU, else 8 (AVX2 lanes of fp32)."""
     if torch.device(device if device is not None else 'cpu').type == 'cuda': return 16
     return 16 if torch.backends.cpu.get_cpu_capability().startswith('AVX512') else 8
 
@@ -60,7 +61,8 @@ def _seconds_per_call(f, cuda: bool, inner: int = 1) -> float:
     return (time.perf_counter() - t) / inner
 
 def reference_seconds(device=None, max_age: float = 60.) -> float:
-    "Seconds a fixed reference convolution takes on `device` now (minimum of 7 runs, memoised for `max_age` seconds): the yardstick cached timings are stamped with."
+    """Seconds a fixed reference convolution takes on `device` now (minimum of 7 runs, memoised for `max_age` seconds):
+    the yardstick cached timings are stamped with."""
     key, now = device_key(device), time.monotonic()
     if key in _REF and now - _REF[key][0] < max_age: return _REF[key][1]
     dev = torch.device(device if device is not None else 'cpu')
@@ -74,7 +76,8 @@ def reference_seconds(device=None, max_age: float = 60.) -> float:
     return best
 
 class LatencyCache:
-    "Measured timings of one device: a dict of entries, kept in `latency_dir()/<device_key>.json` (`enabled=False`: memory only); entries stamped at another machine speed are dropped."
+    """Measured timings of one device: a dict of entries, kept in `latency_dir()/<device_key>.json` (`enabled=False`:
+    memory only); entries stamped at another machine speed are dropped."""
     tolerance = 1.5
     def __init__(self, device=None, path=None, enabled: bool = True):
         self.key = device_key(device)
@@ -101,7 +104,8 @@ class LatencyCache:
         ok = {k: e for k, e in entries.items() if self._is_fresh(e)}
         self.stale = len(entries) - len(ok)
         if self.stale:
-            warnings.warn(f'{self.stale} cached timings in {self.path} were measured while this device ran at another speed (or in an '
+            warnings.warn(f'{self.stale} cached timings in {self.path} were measured while this device ran at another '
+                          'speed (or in an '
                           f'older format) and will be measured again (reference convolution now {self.ref * 1e3:.3g} ms); '
                           'timings taken on a busy machine are unreliable')
         return ok
@@ -123,11 +127,14 @@ class LatencyCache:
         self.dirty = False
 
 # %% ../nbs/13_latency.ipynb #afd08c27
-def time_calls(fns: dict, device=None, warmup: int = 2, repeats: int = 5, inner: int|None = None, stat: str = 'median') -> dict:
-    "Median (or `stat='min'`) seconds per call of each callable in `fns` (interleaved rounds; CUDA events around `inner` calls on a GPU)."
+def time_calls(fns: dict, device=None, warmup: int = 2, repeats: int = 5, inner: int|None = None,
+               stat: str = 'median') -> dict:
+    """Median (or `stat='min'`) seconds per call of each callable in `fns` (interleaved rounds; CUDA events around
+    `inner` calls on a GPU)."""
     cuda = torch.device(device if device is not None else 'cpu').type == 'cuda'
     inner = (10 if cuda else 1) if inner is None else inner     # GPU kernels take microseconds: time several launches
-    if repeats < 1 or warmup < 0 or inner < 1: raise ValueError(f'need repeats ≥ 1, inner ≥ 1, warmup ≥ 0; got {repeats}, {inner}, {warmup}')
+    if repeats < 1 or warmup < 0 or inner < 1:
+        raise ValueError(f'need repeats ≥ 1, inner ≥ 1, warmup ≥ 0; got {repeats}, {inner}, {warmup}')
     if stat not in ('median', 'min'): raise ValueError(f"stat must be 'median' or 'min', got {stat!r}")
     times = {n: [] for n in fns}
     with torch.inference_mode():
@@ -137,8 +144,10 @@ def time_calls(fns: dict, device=None, warmup: int = 2, repeats: int = 5, inner:
             for n, f in fns.items(): times[n].append(_seconds_per_call(f, cuda, inner))
     return {n: (statistics.median(v) if stat == 'median' else min(v)) for n, v in times.items()}
 
-def models_latency(models: dict, example_input, warmup: int = 2, repeats: int = 7, inner: int|None = None, stat: str = 'median') -> dict:
-    "Median (or `stat='min'`) seconds of one forward pass of each of `models` (eval mode) on `example_input`, on the input's device, in interleaved rounds."
+def models_latency(models: dict, example_input, warmup: int = 2, repeats: int = 7, inner: int|None = None,
+                   stat: str = 'median') -> dict:
+    """Median (or `stat='min'`) seconds of one forward pass of each of `models` (eval mode) on `example_input`, on the
+    input's device, in interleaved rounds."""
     x0 = first_tensor(example_input)
     if x0 is None: raise TypeError('example_input must be a tensor (or a tuple/dict holding one)')
     was = {n: m.training for n, m in models.items()}
@@ -148,13 +157,15 @@ def models_latency(models: dict, example_input, warmup: int = 2, repeats: int = 
     finally:
         for n, m in models.items(): m.train(was[n])
 
-def model_latency(model: nn.Module, example_input, warmup: int = 2, repeats: int = 7, inner: int|None = None, stat: str = 'median') -> float:
-    "Median (or `stat='min'`) seconds of one forward pass of `model` (eval mode) on `example_input`, on the input's device."
+def model_latency(model: nn.Module, example_input, warmup: int = 2, repeats: int = 7, inner: int|None = None,
+                  stat: str = 'median') -> float:
+    """Median (or `stat='min'`) seconds of one forward pass of `model` (eval mode) on `example_input`, on the input's
+    device."""
     return models_latency({'m': model}, example_input, warmup, repeats, inner, stat)['m']
 
 # %% ../nbs/13_latency.ipynb #6877618e
 def _geometry(m: nn.Module) -> str:
-    if isinstance(m, FactoredConv): e, d = m.encoder, m.decoder
+    if isinstance(m, FactoredPair): e, d = m.encoder, m.decoder
     else: e = d = m
     f = getattr(d, 'out_channels', None) or d.out_features
     c = getattr(e, 'in_channels', None) or e.in_features
@@ -180,8 +191,10 @@ def layer_inputs(model: nn.Module, example_input, names: list[str]) -> dict:
     return got
 
 # %% ../nbs/13_latency.ipynb #ff3fe427
-def mode_times(fc: FactoredConv, x: torch.Tensor, cache: LatencyCache|None = None, warmup: int = 2, repeats: int = 5, inner: int|None = None) -> dict:
-    "Seconds (minimum over `repeats`) of each execution mode of `fc` on inputs like `x` (from `cache` when measured before)."
+def mode_times(fc: FactoredPair, x: torch.Tensor, cache: LatencyCache|None = None, warmup: int = 2, repeats: int = 5,
+               inner: int|None = None) -> dict:
+    """Seconds (minimum over `repeats`) of each execution mode of `fc` on inputs like `x` (from `cache` when measured
+    before)."""
     key = f'{signature(fc, x)}|k{fc.k}|j{fc.j}'
     got = cache.get(key) if cache is not None else None
     if got is not None and set(got) >= set(fc.modes()): return {m: got[m] for m in fc.modes()}
@@ -195,8 +208,9 @@ def mode_times(fc: FactoredConv, x: torch.Tensor, cache: LatencyCache|None = Non
     return got
 
 def set_fastest_modes(model: nn.Module, example_input, cache: bool|LatencyCache = True, **timing) -> dict:
-    "Set every `FactoredConv`/`FactoredLinear` of `model` (in place) to its fastest mode on `example_input`'s device; `{name: mode}`."
-    facs = {n: m for n, m in model.named_modules() if isinstance(m, FactoredConv)}
+    """Set every `FactoredConv`/`FactoredLinear` of `model` (in place) to its fastest mode on `example_input`'s device;
+    `{name: mode}`."""
+    facs = {n: m for n, m in model.named_modules() if isinstance(m, FactoredPair)}
     if not facs: return {}
     x0 = first_tensor(example_input)
     lc = cache if isinstance(cache, LatencyCache) else LatencyCache(x0.device, enabled=bool(cache))
@@ -211,7 +225,8 @@ def set_fastest_modes(model: nn.Module, example_input, cache: bool|LatencyCache 
 
 # %% ../nbs/13_latency.ipynb #b8365a9a
 def layer_times_in_model(model: nn.Module, example_input, names: list[str], warmup: int = 2, repeats: int = 5) -> dict:
-    "Seconds each named submodule takes inside a forward pass of `model` on `example_input` (minimum over `repeats`; hooks, CUDA events on a GPU)."
+    """Seconds each named submodule takes inside a forward pass of `model` on `example_input` (minimum over `repeats`;
+    hooks, CUDA events on a GPU)."""
     x0 = first_tensor(example_input)
     cuda = x0.device.type == 'cuda'
     marks, rec, hooks = {}, [], []
@@ -242,7 +257,8 @@ def _grid(n: int, multiple: int, n_grid: int) -> list[int]:
     return sorted({js[round(i * (len(js) - 1) / (n_grid - 1))] for i in range(n_grid)})
 
 def interpolate_ranks(grid: list[int], seconds: list[float], n: int) -> torch.Tensor:
-    "Seconds for every rank `j = 1 … n` from `seconds` measured at the ranks `grid`: linear between grid points, flat beyond the ends."
+    """Seconds for every rank `j = 1 … n` from `seconds` measured at the ranks `grid`: linear between grid points, flat
+    beyond the ends."""
     g, v = torch.tensor(grid, dtype=torch.float64), torch.tensor(seconds, dtype=torch.float64)
     if len(grid) == 1: return v.expand(n).clone()
     js = torch.arange(1, n + 1, dtype=torch.float64)
@@ -264,7 +280,8 @@ def _layout_like(fc: nn.Module, layer: nn.Module) -> nn.Module:
 # %% ../nbs/13_latency.ipynb #7ae01ddd
 @dataclass
 class LatencyCosts:
-    "Measured latency of a model: `total` seconds, per layer `(dense seconds, {k: seconds for j = 1 …})` in the network, on `device` (a key); `probes`: probe networks run (0: all from the cache)."
+    """Measured latency of a model: `total` seconds, per layer `(dense seconds, {k: seconds for j = 1 …})` in the
+    network, on `device` (a key); `probes`: probe networks run (0: all from the cache)."""
     total: float
     costs: list
     device: str
@@ -272,7 +289,8 @@ class LatencyCosts:
 
 def latency_costs(model: nn.Module, example_input, names: list[str], ks: list[list[int]], multiple: int = 1,
                   cache: bool = True, n_grid: int = 4, warmup: int = 2, repeats: int = 5) -> LatencyCosts:
-    "Latency tables of the layers `names` of `model` (candidate `ks[i]` each), measured inside forward passes of `example_input` on its device."
+    """Latency tables of the layers `names` of `model` (candidate `ks[i]` each), measured inside forward passes of
+    `example_input` on its device."""
     x0 = first_tensor(example_input)
     if x0 is None: raise TypeError('example_input must be a tensor (or a tuple/dict holding one)')
     if n_grid < 2: raise ValueError(f'n_grid must be at least 2 (the ends of the rank range), got {n_grid}')
@@ -286,7 +304,8 @@ def latency_costs(model: nn.Module, example_input, names: list[str], ks: list[li
     grids = {n: {k: g for k, r in rank[n].items() if (g := _grid(r, multiple, n_grid))} for n in names}
     dkey = lambda n: f'{sig[n]}|dense|net'
     fkey = lambda n, k, j: f'{sig[n]}|k{k}|j{j}|net'
-    total = model_latency(model, example_input, stat='min')      # first: it also warms up the thread pool and the allocator
+    # first: it also warms up the thread pool and the allocator
+    total = model_latency(model, example_input, stat='min')
     probes = {}                                                   # (k, g): {layer: rank} still to measure
     for n in names:
         for k, grid in grids[n].items():
@@ -310,18 +329,22 @@ def latency_costs(model: nn.Module, example_input, names: list[str], ks: list[li
 # %% ../nbs/13_latency.ipynb #2bfe030b
 @dataclass
 class LatencyFit:
-    "Where `fit_latency` landed: seconds of the original (`before`) and of the chosen model (`after`), measured together; `steps`: `[keep asked of the tables, measured keep]` of each allocation tried."
+    """Where `fit_latency` landed: seconds of the original (`before`) and of the chosen model (`after`), measured
+    together; `steps`: `[keep asked of the tables, measured keep]` of each allocation tried."""
     before: float
     after: float
     steps: list
 
 LATENCY_FORMS = ('eager', 'folded', 'compiled')
+SECANT_SLOPES = (0.2, 5.)   # measured keep per keep asked that the secant step trusts; outside, it steps with slope 1
 
 def check_fit_args(rounds, tol, form: str = 'eager'):
     "The closed loop's settings, or a clear error (`compress` checks them before measuring anything)."
     if form not in LATENCY_FORMS: raise ValueError(f'LatencyBudget.form must be one of {LATENCY_FORMS}, got {form!r}')
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1: raise ValueError(f'LatencyBudget.rounds must be a positive int, got {rounds!r}')
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1: raise ValueError(f'LatencyBudget.tol must be in [0, 1), got {tol!r}')
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f'LatencyBudget.rounds must be a positive int, got {rounds!r}')
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
+        raise ValueError(f'LatencyBudget.tol must be in [0, 1), got {tol!r}')
 
 def fit_latency(original: nn.Module, example_input, keep: float, attempt, rounds: int = 3, tol: float = 0.03,
                 warmup: int = 2, repeats: int = 7, prepare=None) -> tuple:
@@ -347,7 +370,7 @@ def fit_latency(original: nn.Module, example_input, keep: float, attempt, rounds
         slope = 1.                                   # measured keep per keep asked of the tables
         if len(tried) > 1:
             (ka, ra), (kb, rb) = tried[-2][:2], tried[-1][:2]
-            if kb != ka and 0.2 <= (rb - ra) / (kb - ka) <= 5: slope = (rb - ra) / (kb - ka)
+            if kb != ka and SECANT_SLOPES[0] <= (rb - ra) / (kb - ka) <= SECANT_SLOPES[1]: slope = (rb - ra) / (kb - ka)
         nk = min(1., kk + miss / slope)
         if nk <= 0: nk = kk / 2                      # a step past zero: halve instead
         if any(abs(nk - t[0]) < 1e-6 for t in tried): break
@@ -355,14 +378,16 @@ def fit_latency(original: nn.Module, example_input, keep: float, attempt, rounds
     ok = [t for t in tried if t[1] <= keep * (1 + tol)]
     best = max(ok, key=lambda t: t[0]) if ok else min(tried, key=lambda t: t[1])
     if not ok:
-        warnings.warn(f'keep={keep} of the latency was not reached as measured: the fastest of {len(tried)} allocations measured '
+        warnings.warn(f'keep={keep} of the latency was not reached as measured: the fastest of {len(tried)} '
+                      'allocations measured '
                       f'{best[1]:.4f} of the original; ask for less, or measure on a quieter machine')
     return best[4], LatencyFit(best[2], best[3], [[t[0], t[1]] for t in tried])
 
 # %% ../nbs/13_latency.ipynb #c456355b
 @dataclass
 class LatencyBudget(Budget):
-    "Measured latency of one forward pass of `example_input` (its device, dtype and memory format), met in a closed loop of measurements."
+    """Measured latency of one forward pass of `example_input` (its device, dtype and memory format), met in a closed
+    loop of measurements."""
     cache: bool = True      # keep measured latency tables on disk (see `LatencyCache`)
     rounds: int = 3         # allocations measured at most to land within `tol` of the latency asked for
     tol: float = 0.03       # relative tolerance of the measured latency
@@ -371,7 +396,8 @@ class LatencyBudget(Budget):
 
     def __post_init__(self):
         check_fit_args(self.rounds, self.tol, self.form)
-        if not isinstance(self.cache, (bool, LatencyCache)): raise TypeError(f'LatencyBudget.cache must be a bool or a LatencyCache, got {self.cache!r}')
+        if not isinstance(self.cache, (bool, LatencyCache)):
+            raise TypeError(f'LatencyBudget.cache must be a bool or a LatencyCache, got {self.cache!r}')
     def default_multiple(self, example_input) -> int: return default_multiple(first_tensor(example_input).device)
     def costs(self, model, example_input, layers, tables, multiple, macs) -> BudgetCosts:
         lat = latency_costs(model, example_input, [l.name for l in layers], [t.ks for t in tables], multiple, cache=self.cache)
@@ -386,7 +412,8 @@ class LatencyBudget(Budget):
         plan.latency_predicted, plan.latency_steps, plan.latency_form = predicted * fit.before, fit.steps, self.form
         return small, plan
     def finish(self, small, plan, example_input, costs):
-        for lp, (d, c) in zip(plan.layers, costs.state.costs):       # the tables' seconds of each layer, dense and as chosen
+        # the tables' seconds of each layer, dense and as chosen
+        for lp, (d, c) in zip(plan.layers, costs.state.costs):
             lp.latency_before, lp.latency_after = d, (float(c[lp.k][lp.j - 1]) if lp.j else d)
         set_fastest_modes(small, example_input, cache=self.cache)
 
@@ -396,7 +423,7 @@ register_budget(LatencyBudget())
 class _PairTracer(torch.fx.Tracer):
     "fx tracer that keeps every factored pair as one call, whatever its execution mode."
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return isinstance(m, FactoredConv) or super().is_leaf_module(m, qualname)
+        return isinstance(m, FactoredPair) or super().is_leaf_module(m, qualname)
 
 def _folded(layer: nn.Module, bn: nn.Module) -> nn.Module|None:
     "A new `layer` with eval-mode `bn` folded in, or None when it cannot be folded."
@@ -409,19 +436,22 @@ def _folded(layer: nn.Module, bn: nn.Module) -> nn.Module|None:
 
 @torch.no_grad()
 def fold_batchnorm(model: nn.Module) -> nn.Module:
-    "An eval-mode copy of `model` (a `torch.fx.GraphModule`) with every BatchNorm that directly follows a conv or linear layer, or a factored pair, folded into it."
+    """An eval-mode copy of `model` (a `torch.fx.GraphModule`) with every BatchNorm that directly follows a conv or
+    linear layer, or a factored pair, folded into it."""
     m = copy.deepcopy(model).eval()
     try: gm = torch.fx.GraphModule(m, _PairTracer().trace(m))
     except Exception as e:                    # fx cannot trace data-dependent control flow
-        raise ValueError(f'fold_batchnorm needs a model torch.fx can trace ({type(e).__name__}: {str(e).splitlines()[0]})') from None
+        raise ValueError(f'fold_batchnorm needs a model torch.fx can trace ({type(e).__name__}: '
+                         f'{str(e).splitlines()[0]})') from None
     mods = dict(gm.named_modules())
     calls = collections.Counter(n.target for n in gm.graph.nodes if n.op == 'call_module')
     for node in list(gm.graph.nodes):
         if node.op != 'call_module' or not isinstance(mods[node.target], nn.modules.batchnorm._BatchNorm): continue
-        src = node.args[0]                    # fold only into a layer called once, whose output only this BatchNorm reads
+        # fold only into a layer called once, whose output only this BatchNorm reads
+        src = node.args[0]
         if not (isinstance(src, torch.fx.Node) and src.op == 'call_module' and len(src.users) == 1 and calls[src.target] == 1): continue
         layer, bn = mods[src.target], mods[node.target]
-        if isinstance(layer, FactoredConv):
+        if isinstance(layer, FactoredPair):
             if (new := _folded(layer.decoder, bn)) is None: continue
             layer.decoder = new
         elif (new := _folded(layer, bn)) is None: continue
@@ -432,7 +462,9 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
 
 # %% ../nbs/13_latency.ipynb #3a25b970
 def deploy(model: nn.Module, example_input, compile: bool = False, cache: bool|LatencyCache = True) -> nn.Module:
-    "The fastest inference form of `model` on `example_input`'s device, as a new module: `fold_batchnorm`, `set_fastest_modes` measured on the folded model, and with `compile=True` `torch.compile` with frozen weights (compiled here, on `example_input`)."
+    """The fastest inference form of `model` on `example_input`'s device, as a new module: `fold_batchnorm`,
+    `set_fastest_modes` measured on the folded model, and with `compile=True` `torch.compile` with frozen weights
+    (compiled here, on `example_input`)."""
     m = fold_batchnorm(model)
     set_fastest_modes(m, example_input, cache=cache)
     if not compile: return m

@@ -15,7 +15,8 @@ import torchvision
 
 # %% ../nbs/07_models.ipynb #7a2c8c6c
 def init_weights(model: nn.Module) -> nn.Module:
-    "He (Kaiming) normal init for conv (fan_out) and linear (fan_in) weights, zero biases, BatchNorm to (1, 0); in place, returns `model`."
+    """He (Kaiming) normal init for conv (fan_out) and linear (fan_in) weights, zero biases, BatchNorm to (1, 0); in
+    place, returns `model`."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
@@ -41,7 +42,8 @@ class ShortcutA(nn.Module):
     def extra_repr(self): return f"extra={self.extra}, stride={self.stride}"
 
 class BasicBlock(nn.Module):
-    "ResNet basic block: conv3×3-BN-ReLU-conv3×3-BN, plus the shortcut (option A: `ShortcutA`, B: 1×1 conv + BN where the shape changes), then ReLU."
+    """ResNet basic block: conv3×3-BN-ReLU-conv3×3-BN, plus the shortcut (option A: `ShortcutA`, B: 1×1 conv + BN where
+    the shape changes), then ReLU."""
     def __init__(self, in_planes: int, planes: int, stride: int = 1, shortcut: str = 'A'):
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False); self.bn1 = nn.BatchNorm2d(planes)
@@ -54,10 +56,12 @@ class BasicBlock(nn.Module):
         return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
 
 class CifarResNet(nn.Module):
-    "The CIFAR ResNet of He et al. (2016) with basic blocks and option-A (default) or option-B shortcuts; `depth` = 6n+2."
+    """The CIFAR ResNet of He et al. (2016) with basic blocks and option-A (default) or option-B shortcuts; `depth` =
+    6n+2."""
     def __init__(self, depth: int = 20, num_classes: int = 10, in_channels: int = 3, shortcut: str = 'A'):
         super().__init__()
-        if depth < 8 or (depth - 2) % 6: raise ValueError(f"CifarResNet: depth must be 6n+2 with n >= 1 (20, 56, 110, ...), got {depth}")
+        if depth < 8 or (depth - 2) % 6:
+            raise ValueError(f"CifarResNet: depth must be 6n+2 with n >= 1 (20, 56, 110, ...), got {depth}")
         if shortcut not in ('A', 'B'): raise ValueError(f"CifarResNet: shortcut must be 'A' or 'B', got {shortcut!r}")
         n = (depth - 2) // 6
         self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False); self.bn1 = nn.BatchNorm2d(16)
@@ -121,9 +125,11 @@ class WideBasic(nn.Module):
 
 class WideResNet(nn.Module):
     "Wide ResNet WRN-`depth`-`widen` for 32×32 inputs (Zagoruyko & Komodakis 2016); `depth` = 6n+4."
-    def __init__(self, depth: int = 16, widen: int = 8, num_classes: int = 10, dropout: float = 0.0, in_channels: int = 3):
+    def __init__(self, depth: int = 16, widen: int = 8, num_classes: int = 10, dropout: float = 0.0,
+                 in_channels: int = 3):
         super().__init__()
-        if depth < 10 or (depth - 4) % 6: raise ValueError(f"WideResNet: depth must be 6n+4 with n >= 1 (10, 16, 22, 28, ...), got {depth}")
+        if depth < 10 or (depth - 4) % 6:
+            raise ValueError(f"WideResNet: depth must be 6n+4 with n >= 1 (10, 16, 22, 28, ...), got {depth}")
         if widen < 1: raise ValueError(f"WideResNet: widen must be >= 1, got {widen}")
         if not 0 <= dropout < 1: raise ValueError(f"WideResNet: dropout must be in [0, 1), got {dropout}")
         n = (depth - 4) // 6
@@ -145,7 +151,8 @@ def wrn16_8(num_classes: int = 10, dropout: float = 0.0) -> WideResNet:
 
 # %% ../nbs/07_models.ipynb #446a2197
 class FMNISTNet(nn.Module):
-    "Small CNN for 1×28×28 images: conv 1→32, pool, conv 32→64, pool, conv 64→128 (each conv-BN-ReLU), Linear(6272, 256)-BN-ReLU-Linear(256, n)."
+    """Small CNN for 1×28×28 images: conv 1→32, pool, conv 32→64, pool, conv 64→128 (each conv-BN-ReLU), Linear(6272,
+    256)-BN-ReLU-Linear(256, n)."""
     def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 32, hidden: int = 256):
         super().__init__()
         if width < 1 or hidden < 1: raise ValueError(f"FMNISTNet: width and hidden must be >= 1, got {width}, {hidden}")
@@ -158,7 +165,8 @@ class FMNISTNet(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 def fmnist_net(num_classes: int = 10, width: int = 32) -> FMNISTNet:
-    "The small Fashion-MNIST CNN (1.7M parameters at the default `width=32`; `width=16` costs about a third of the compute)."
+    """The small Fashion-MNIST CNN (1.7M parameters at the default `width=32`; `width=16` costs about a third of the
+    compute)."""
     return FMNISTNet(num_classes, width=width)
 
 # %% ../nbs/07_models.ipynb #22627713
@@ -177,11 +185,13 @@ def _tv_models() -> list:
     return sorted(torchvision.models.list_models(module=torchvision.models))
 
 def list_models(torchvision_models: bool = False) -> list:
-    "Names `get_model` knows: the registered ones, plus `torchvision:<name>` for every torchvision classification model if `torchvision_models`."
+    """Names `get_model` knows: the registered ones, plus `torchvision:<name>` for every torchvision classification
+    model if `torchvision_models`."""
     return sorted(MODELS) + ([f"torchvision:{n}" for n in _tv_models()] if torchvision_models else [])
 
 def get_model(name: str, num_classes: int = 10, **kw) -> nn.Module:
-    "Build the model `name` (see `list_models`) with `num_classes` outputs; `torchvision:<name>` builds an untrained torchvision classifier."
+    """Build the model `name` (see `list_models`) with `num_classes` outputs; `torchvision:<name>` builds an untrained
+    torchvision classifier."""
     if not isinstance(name, str): raise TypeError(f"get_model: name must be a str, got {type(name).__name__}")
     if name.startswith('torchvision:'):
         tv = name.split(':', 1)[1]

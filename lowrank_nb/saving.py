@@ -21,7 +21,8 @@ VERSION = 1
 
 def _json_ready(x, what: str):
     try: json.dumps(x)
-    except (TypeError, ValueError) as e: raise TypeError(f'{what} must be JSON-serialisable (numbers, strings, lists, dicts): {e}') from None
+    except (TypeError, ValueError) as e:
+        raise TypeError(f'{what} must be JSON-serialisable (numbers, strings, lists, dicts): {e}') from None
     return x
 
 from .core import atomic_torch_save
@@ -31,8 +32,10 @@ def save_compressed(model: nn.Module, plan: Plan, path, arch: str|None = None, e
     `arch`: the name `get_model` builds the original architecture from (lets `load_compressed` work without a model);
     `extra`: any JSON-ready metadata (accuracy, training settings...)."""
     if not isinstance(model, nn.Module): raise TypeError(f'model must be an nn.Module, got {type(model).__name__}')
-    if not isinstance(plan, Plan): raise TypeError(f'plan must be a Plan (the second result of compress), got {type(plan).__name__}')
-    if arch is not None and not isinstance(arch, str): raise TypeError(f'arch must be a model name (str), got {type(arch).__name__}')
+    if not isinstance(plan, Plan):
+        raise TypeError(f'plan must be a Plan (the second result of compress), got {type(plan).__name__}')
+    if arch is not None and not isinstance(arch, str):
+        raise TypeError(f'arch must be a model name (str), got {type(arch).__name__}')
     payload = {'format': FORMAT, 'version': VERSION, 'arch': arch, 'plan': _json_ready(plan.to_dict(), 'plan'),
                'extra': _json_ready(dict(extra or {}), 'extra'),
                'state_dict': {k: v.detach().cpu() for k, v in model.state_dict().items()}}
@@ -42,7 +45,8 @@ def save_compressed(model: nn.Module, plan: Plan, path, arch: str|None = None, e
 
 # %% ../nbs/09_saving.ipynb #92c4a0b5
 def read_compressed(path) -> dict:
-    "The raw contents of a file written by `save_compressed` (`format`, `version`, `arch`, `plan`, `extra`, `state_dict`), checked."
+    """The raw contents of a file written by `save_compressed` (`format`, `version`, `arch`, `plan`, `extra`,
+    `state_dict`), checked."""
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'no compressed model file at {path}')
     try: d = torch.load(path, map_location='cpu', weights_only=True)
@@ -53,7 +57,8 @@ def read_compressed(path) -> dict:
         raise ValueError(f'{path} is not a lowrank_nb compressed model (written by save_compressed); '
                          'for a plain state_dict checkpoint use load_state_dict')
     if not isinstance(d.get('version'), int) or d['version'] > VERSION:
-        raise ValueError(f'{path} has format version {d.get("version")!r}; this lowrank_nb reads up to {VERSION}: upgrade lowrank_nb')
+        raise ValueError(f'{path} has format version {d.get("version")!r}; this lowrank_nb reads up to {VERSION}: '
+                         'upgrade lowrank_nb')
     return d
 
 def load_compressed(path, model: nn.Module|None = None, arch: str|None = None, **model_kw) -> tuple[nn.Module, Plan]:
@@ -63,7 +68,8 @@ def load_compressed(path, model: nn.Module|None = None, arch: str|None = None, *
     d = read_compressed(path)
     if model is None:
         arch = arch or d.get('arch')
-        if arch is None: raise ValueError(f'{path} records no architecture: pass model= (the original architecture) or arch=')
+        if arch is None:
+            raise ValueError(f'{path} records no architecture: pass model= (the original architecture) or arch=')
         model = get_model(arch, **model_kw)
     elif not isinstance(model, nn.Module): raise TypeError(f'model must be an nn.Module, got {type(model).__name__}')
     plan = Plan.from_dict(d['plan'])

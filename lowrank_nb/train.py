@@ -48,14 +48,17 @@ class Schedule:
         if self.start < 0: raise ValueError(f"Schedule start must be >= 0, got {self.start!r}")
         if not 0 <= self.warmup < self.start + self.total_epochs:
             raise ValueError(f"Schedule warmup must be in [0, {self.start + self.total_epochs}), got {self.warmup!r}")
-        if not 0 <= self.warmup_start <= 1: raise ValueError(f"Schedule warmup_start must be in [0, 1], got {self.warmup_start!r}")
+        if not 0 <= self.warmup_start <= 1:
+            raise ValueError(f"Schedule warmup_start must be in [0, 1], got {self.warmup_start!r}")
         ms = tuple(float(m) for m in self.milestones)
-        if any(b <= a for a, b in zip(ms, ms[1:])): raise ValueError(f"Schedule milestones must be strictly increasing, got {ms}")
+        if any(b <= a for a, b in zip(ms, ms[1:])):
+            raise ValueError(f"Schedule milestones must be strictly increasing, got {ms}")
         object.__setattr__(self, 'milestones', ms)
         if not self.gamma > 0: raise ValueError(f"Schedule gamma must be > 0, got {self.gamma!r}")
         if not self.every > 0: raise ValueError(f"Schedule every must be > 0, got {self.every!r}")
         if not 0 < self.pct_start < 1: raise ValueError(f"Schedule pct_start must be in (0, 1), got {self.pct_start!r}")
-        if self.anneal not in ('cos', 'linear'): raise ValueError(f"Schedule anneal must be 'cos' or 'linear', got {self.anneal!r}")
+        if self.anneal not in ('cos', 'linear'):
+            raise ValueError(f"Schedule anneal must be 'cos' or 'linear', got {self.anneal!r}")
         if not (self.div > 0 and self.final_div > 0): raise ValueError("Schedule div and final_div must be > 0")
 
     @property
@@ -168,7 +171,7 @@ class History:
                         f" {f(self.top1[i],7)} {f(self.top5[i],7)} {f(self.lr[i],9)} {f(self.seconds[i],8)}")
         return '\n'.join(rows)
 
-from .core import atomic_write_text, atomic_torch_save
+from .core import atomic_write_text, atomic_torch_save, hooked_eval
 
 # %% ../nbs/08_train.ipynb #cbfa6bd5
 @patch
@@ -195,7 +198,8 @@ def default_device() -> torch.device:
 def _dist_on() -> bool: return dist.is_available() and dist.is_initialized()
 
 def setup_distributed(backend: str | None = None) -> tuple[int, int, int]:
-    "Initialise `torch.distributed` from `torchrun`'s env vars if `WORLD_SIZE > 1`; return `(rank, world_size, local_rank)`."
+    """Initialise `torch.distributed` from `torchrun`'s env vars if `WORLD_SIZE > 1`; return `(rank, world_size,
+    local_rank)`."""
     local_rank = int(os.environ.get('LOCAL_RANK', 0))
     if _dist_on(): return dist.get_rank(), dist.get_world_size(), local_rank
     world = int(os.environ.get('WORLD_SIZE', 1))
@@ -209,14 +213,16 @@ def setup_distributed(backend: str | None = None) -> tuple[int, int, int]:
     return dist.get_rank(), dist.get_world_size(), local_rank
 
 def cleanup_distributed():
-    "Destroy the default process group if one is initialised (after a barrier, so no rank leaves while others still talk)."
+    """Destroy the default process group if one is initialised (after a barrier, so no rank leaves while others still
+    talk)."""
     if _dist_on():
         dist.barrier()
         dist.destroy_process_group()
 
 # %% ../nbs/08_train.ipynb #9b845ea6
 def _resolve_device(device, local_rank: int = 0) -> torch.device:
-    "`device` as a `torch.device`; `None` means `default_device()`; a bare 'cuda' becomes 'cuda:LOCAL_RANK' under torchrun."
+    """`device` as a `torch.device`; `None` means `default_device()`; a bare 'cuda' becomes 'cuda:LOCAL_RANK' under
+    torchrun."""
     d = default_device() if device is None else torch.device(device)
     if d.type == 'cuda':
         if not torch.cuda.is_available(): raise ValueError(f"device {d} requested but CUDA is not available")
@@ -264,10 +270,8 @@ def evaluate(model: nn.Module, dl: Iterable, device=None, topk: Sequence[int] = 
     if not topk or min(topk) < 1: raise ValueError(f"topk must be positive integers, got {topk}")
     if device is not None: model.to(_resolve_device(device))
     device = _model_device(model)
-    was_training = model.training
-    model.eval()
     sums = torch.zeros(2 + len(topk), dtype=torch.float64, device=device)   # loss, count, hits per k
-    try:
+    with hooked_eval(model):
         for batch in dl:
             x, y = _to_device(batch, device)
             with _autocast(device): out = model(x)
@@ -277,15 +281,14 @@ def evaluate(model: nn.Module, dl: Iterable, device=None, topk: Sequence[int] = 
             kmax = min(max(topk), out.shape[1])
             hit = out.topk(kmax, dim=1).indices == y[:, None]
             for j, k in enumerate(topk): sums[2 + j] += hit[:, :min(k, kmax)].any(dim=1).sum()
-    finally:
-        model.train(was_training)
     s = _all_reduce(sums).tolist()
     if s[1] == 0: raise ValueError("evaluate: the loader yielded no samples")
     return {'loss': s[0] / s[1], **{f'top{k}': 100.0 * s[2 + j] / s[1] for j, k in enumerate(topk)}}
 
 # %% ../nbs/08_train.ipynb #e9fdf7f1
 def save_checkpoint(path, state: dict):
-    "`torch.save(state)` to `path` atomically (temporary file in the same folder, fsync, `os.replace`: `atomic_torch_save`)."
+    """`torch.save(state)` to `path` atomically (temporary file in the same folder, fsync, `os.replace`:
+    `atomic_torch_save`)."""
     atomic_torch_save(state, path)
 
 def load_checkpoint(path) -> dict:
@@ -320,11 +323,13 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if not (isinstance(self.epochs, int) and self.epochs >= 1): raise ValueError(f"epochs must be an int >= 1, got {self.epochs!r}")
+        if not (isinstance(self.epochs, int) and self.epochs >= 1):
+            raise ValueError(f"epochs must be an int >= 1, got {self.epochs!r}")
         if self.momentum < 0: raise ValueError(f"momentum must be >= 0, got {self.momentum}")
         if self.nesterov and self.momentum <= 0: raise ValueError("nesterov needs momentum > 0")
         if self.weight_decay < 0: raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
-        if not 0 <= self.label_smoothing < 1: raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
 # %% ../nbs/08_train.ipynb #be6ad5de
 @dataclass
@@ -383,7 +388,8 @@ def _rng_state() -> dict:
             'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 
 def _broadcast_buffers(model: nn.Module):
-    "Copy rank 0's buffers (BatchNorm running statistics) to every rank, so that all ranks evaluate and save the same model."
+    """Copy rank 0's buffers (BatchNorm running statistics) to every rank, so that all ranks evaluate and save the same
+    model."""
     for b in model.buffers(): dist.broadcast(b, src=0)
 
 def _set_rng_state(s: dict):
@@ -394,17 +400,20 @@ def _set_rng_state(s: dict):
 
 # %% ../nbs/08_train.ipynb #5f11ccec
 def _resolve_schedule(schedule: Schedule | None, lr: float | None, epochs: int | None) -> tuple[Schedule, int]:
-    if epochs is not None and not (isinstance(epochs, int) and epochs >= 1): raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    if epochs is not None and not (isinstance(epochs, int) and epochs >= 1):
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     if schedule is None:
         if epochs is None: raise ValueError("fit needs `epochs` or a `schedule`")
         return Schedule(epochs, 'constant', lr=0.1 if lr is None else lr), epochs
-    if not isinstance(schedule, Schedule): raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
     if lr is not None: raise ValueError("give the learning rate either in the schedule or as `lr`, not both")
     return schedule, math.ceil(schedule.total_epochs - 1e-9) if epochs is None else epochs
 
 # %% ../nbs/08_train.ipynb #756b52a5
 def progress_mode(progress: bool = True, stream=None) -> str|None:
-    "How `fit` reports: `'bar'` in a notebook or on a terminal, `'lines'` (a line per epoch) to a file or pipe, `None` when off."
+    """How `fit` reports: `'bar'` in a notebook or on a terminal, `'lines'` (a line per epoch) to a file or pipe, `None`
+    when off."""
     if not progress: return None
     stream = sys.stdout if stream is None else stream
     return 'bar' if IN_NOTEBOOK or (hasattr(stream, 'isatty') and stream.isatty()) else 'lines'
@@ -420,7 +429,8 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
     schedule, epochs = _resolve_schedule(schedule, lr, epochs)
     cfg = TrainConfig(epochs, momentum, nesterov, weight_decay, wd_bn_bias, label_smoothing, seed)
     if resume and ckpt_path is None: raise ValueError("resume=True needs a ckpt_path")
-    if not hasattr(train_dl, '__len__'): raise TypeError("train_dl must have len() (the schedule needs batches per epoch)")
+    if not hasattr(train_dl, '__len__'):
+        raise TypeError("train_dl must have len() (the schedule needs batches per epoch)")
     cbs = list(callbacks or [])
     device = _resolve_device(device, int(os.environ.get('LOCAL_RANK', 0)))
     rank, world, _ = setup_distributed('nccl' if device.type == 'cuda' else 'gloo')
@@ -474,7 +484,8 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
         if world > 1: _broadcast_buffers(model)
         s = _all_reduce(sums).tolist()
         train_loss, train_acc = s[0] / s[2], 100.0 * s[1] / s[2]
-        if not math.isfinite(train_loss): raise FloatingPointError(f"training loss is {train_loss} in epoch {epoch}; stopped before checkpointing it")
+        if not math.isfinite(train_loss):
+            raise FloatingPointError(f"training loss is {train_loss} in epoch {epoch}; stopped before checkpointing it")
         ev = evaluate(model, valid_dl) if valid_dl is not None else {'loss': None, 'top1': None, 'top5': None}
         if device.type == 'cuda': torch.cuda.synchronize(device)
         history.append(epoch=epoch, train_loss=train_loss, train_acc=train_acc, valid_loss=ev['loss'], top1=ev['top1'],
@@ -494,9 +505,11 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
     return history
 
 # %% ../nbs/08_train.ipynb #decd1d76
-def retrain(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None, schedule: Schedule, r: int, **kw) -> History:
+def retrain(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None, schedule: Schedule, r: int,
+            **kw) -> History:
     "Fine-tune `model` for `r` epochs replaying the last `r` epochs of `schedule` (LR rewinding); `kw` go to `fit`."
-    if not isinstance(schedule, Schedule): raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
     if not (isinstance(r, int) and r >= 0): raise ValueError(f"r must be an int >= 0, got {r!r}")
     for k in ('epochs', 'lr'):
         if k in kw: raise TypeError(f"retrain takes no `{k}`: the rewound schedule sets it")
