@@ -292,17 +292,16 @@ def _sched_args(p, epochs_help):
                    help='train in bf16 and channels-last on the CPU too (default: on CUDA only); about 2x faster on '
                         'CPUs with bf16 units (AMX)')
 
-def make_parser() -> argparse.ArgumentParser:
-    "The `lowrank_nb` argument parser with all subcommands."
-    ap = _Parser(prog='lowrank_nb', description='Compress neural networks by automatic layer-wise low-rank '
-                                                'decomposition (ALDS).',
-                 epilog='Run "lowrank_nb <command> --help" for the options of a command.')
-    sub = ap.add_subparsers(dest='cmd', metavar='command', required=True)
+def _train_args(sub):
+    "The `train` command's arguments."
     p = sub.add_parser('train', help='train a network from scratch',
                        description='Train --arch on --data; checkpoint every epoch to <out>.ckpt (resumable with '
                                    '--resume); write the final state_dict to --out.')
     _data_args(p); _sched_args(p, 'training epochs')
     p.add_argument('--out', required=True, help='where to write the trained weights (a state_dict)')
+
+def _compress_args(sub):
+    "The `compress` command's arguments."
     p = sub.add_parser('compress', help='compress a trained checkpoint with ALDS or uniform SVD',
                        description='Load --ckpt into --arch, compress it to --keep of its parameters or MACs, save it with save_compressed; print the plan.')
     p.add_argument('--arch', required=True, help='architecture the checkpoint belongs to (e.g. resnet20, fmnist_net)')
@@ -342,6 +341,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', required=True, help='compressed model file to write')
     p.add_argument('--plan-json', default=None, help='also write the plan as JSON here')
     p.add_argument('--report', default=None, help='also write the plan as a text table here')
+
+def _retrain_args(sub):
+    "The `retrain` command's arguments."
     p = sub.add_parser('retrain', help='fine-tune a compressed model',
                        description='Load a compressed model and fine-tune it for --epochs; with --rewind-from-epochs E, replay the last --epochs epochs of the E-epoch training schedule (LR rewinding).')
     _data_args(p, required_arch=False); _sched_args(p, 'fine-tuning epochs r')
@@ -349,6 +351,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--rewind-from-epochs', type=_pos_int, default=None, metavar='E',
                    help='the original training schedule had E epochs (same --schedule and --lr): replay its last r epochs')
     p.add_argument('--out', required=True, help='fine-tuned compressed model file to write')
+
+def _eval_args(sub):
+    "The `eval` command's arguments."
     p = sub.add_parser('eval', help='test accuracy of a checkpoint or a compressed model',
                        description='Print test loss, top-1 and top-5 (%%), parameters and MACs as JSON.')
     _data_args(p, required_arch=False)
@@ -356,6 +361,9 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument('--ckpt', help='uncompressed weights (needs --arch)')
     g.add_argument('--compressed', help='compressed model file (architecture read from the file unless --arch is '
                                         'given)')
+
+def _demo_args(sub):
+    "The `demo` command's arguments."
     p = sub.add_parser('demo', help='the whole method on Fashion-MNIST on a CPU in a few minutes',
                        description='Train a small Fashion-MNIST CNN, compress it with ALDS and uniform SVD at keep 0.5, 0.3, 0.15, fine-tune each one epoch; print a table, write demo.json, demo.txt and demo.png.')
     p.add_argument('--out', default='lowrank_demo', help='output folder (default ./lowrank_demo)')
@@ -363,6 +371,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help='a tiny subset and a 4-channel net: seconds, for testing the plumbing')
     p.add_argument('--root', default=None, help='folder holding Fashion-MNIST (default: the library search path)')
     p.add_argument('--seed', type=int, default=0, help='random seed')
+
+def _paper_args(sub):
+    "The `paper` command's arguments."
     p = sub.add_parser('paper', help="the paper's ResNet-20 / CIFAR-10 protocol (one GPU)",
                        description="Train ResNet-20 on CIFAR-10, compare compress-only accuracy of SVD and ALDS objectives, compress with ALDS to --keep and retrain with LR rewinding; write result.json.")
     p.add_argument('--data', default=None, help='folder holding CIFAR-10 (default: the library search path)')
@@ -377,6 +388,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help='CPU smoke test: 512 train / 256 test images, 2 epochs, 1 retraining epoch')
     p.add_argument('--seed', type=int, default=0, help='random seed')
     p.add_argument('--device', default=None, help='cpu, cuda or cuda:N (default: cuda if available)')
+
+def _sweep_args(sub):
+    "The `sweep` command's arguments."
     p = sub.add_parser('sweep', help='compare methods at equal size: compress-only, compress + retrain, or iterative',
                        description='Compress one trained network with each --methods at each --keeps, measure top-1, parameters and MACs; '
                                    'with --retrain R also retrain each with LR rewinding (the last R epochs of the --train-epochs schedule). '
@@ -404,6 +418,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--calib', type=_nonneg_int, default=None, metavar='N',
                    help='every method compresses with N random training images as calibration data (points keyed +cN; default: 0, data-free, with svd_llm, pca and pfp given 1024)')
     p.add_argument('--out', required=True, help='results file (JSON); side files go to <out>.d/')
+
+def make_parser() -> argparse.ArgumentParser:
+    "The `lowrank_nb` argument parser with all subcommands."
+    ap = _Parser(prog='lowrank_nb', description='Compress neural networks by automatic layer-wise low-rank '
+                                                'decomposition (ALDS).',
+                 epilog='Run "lowrank_nb <command> --help" for the options of a command.')
+    sub = ap.add_subparsers(dest='cmd', metavar='command', required=True)
+    _train_args(sub)
+    _compress_args(sub)
+    _retrain_args(sub)
+    _eval_args(sub)
+    _demo_args(sub)
+    _paper_args(sub)
+    _sweep_args(sub)
     return ap
 
 # %% ../nbs/15_cli.ipynb #ff3b4a9f

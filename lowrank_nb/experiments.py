@@ -126,6 +126,22 @@ def _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, 
         raise ValueError(f'keep {keep} is above what the chain already has; iterative keeps must decrease')
     return compress(chain, min(rel, 1.0), budget=budget, method=method, example_input=x, data=calib, alloc=AllocOptions(objective=objective, guard=guard, seed=seed))
 
+# %% ../nbs/12_experiments.ipynb #c81e8448
+def _resume_chain(model: nn.Module, side: Path, key: str) -> nn.Module:
+    "The network an iterative chain had after point `key` (its weights, saved under `side`), to go on from."
+    f = side/f'{key}.model.pt'
+    if not f.exists():
+        raise FileNotFoundError(f'{f} (the network after {key}) is missing: the chain cannot resume; '
+                                'remove its records or use another out')
+    chain = copy.deepcopy(model); chain.load_state_dict(torch.load(f, weights_only=True))   # weights only: safe to load
+    return chain
+
+def _measured(small: nn.Module, test_dl, x: torch.Tensor, base: dict) -> dict:
+    "A compressed point's record: its size against the original's (`base`) and its accuracy before retraining."
+    m = measure(small, test_dl, x)
+    return dict(params=m['params'], macs=m['macs'], keep_params=m['params'] / base['params'],
+                keep_macs=m['macs'] / base['macs'], top1_before=m['top1'], top5_before=m['top5'])
+
 # %% ../nbs/12_experiments.ipynb #c8e26527
 def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds', 'svd'), keeps=(0.5, 0.3),
           budget: str = 'params', objective: str|None = None, out=None, train_dl=None, schedule: Schedule|None = None,
@@ -163,13 +179,7 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
         for step, keep in enumerate(order):
             key = point_key(method, keep, budget, obj, retrain_epochs, iterative, g, n_cal)
             if log.done(key):
-                if iterative:
-                    f = side/f'{key}.model.pt'
-                    if not f.exists():
-                        raise FileNotFoundError(f'{f} (the network after {key}) is missing: the chain cannot resume; '
-                                                'remove its records or use another out')
-                    # weights only: safe to load
-                    chain = copy.deepcopy(model); chain.load_state_dict(torch.load(f, weights_only=True))
+                if iterative: chain = _resume_chain(model, side, key)
                 say(f'{key}: done before'); continue
             t0 = time.time()
             small, plan = _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, calib, g)
@@ -177,9 +187,7 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
                        iterative=iterative, step=step, compress_seconds=round(time.time() - t0, 2), max_true_error=plan.max_error,
                        guard=g, guarded=plan.guarded or [], calib=n_cal, calibration=plan.calibration)
             small = small.to(dev)
-            m = measure(small, test_dl, x)
-            rec.update(params=m['params'], macs=m['macs'], keep_params=m['params'] / base['params'], keep_macs=m['macs'] / base['macs'],
-                       top1_before=m['top1'], top5_before=m['top5'])
+            rec.update(_measured(small, test_dl, x, base))
             if retrain_epochs:
                 t1 = time.time()
                 ck = None if side is None else side/f'{key}.ckpt'

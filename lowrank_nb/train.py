@@ -11,6 +11,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, DistributedSampler
 from fastcore.basics import patch
 from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 
@@ -418,6 +420,59 @@ def progress_mode(progress: bool = True, stream=None) -> str|None:
     stream = sys.stdout if stream is None else stream
     return 'bar' if IN_NOTEBOOK or (hasattr(stream, 'isatty') and stream.isatty()) else 'lines'
 
+# %% ../nbs/08_train.ipynb #7030441a
+def _resume(model: nn.Module, opt, ckpt_path, schedule: Schedule) -> tuple[History, int]:
+    "The history and next epoch of the checkpoint at `ckpt_path`, with model, optimizer and random state restored."
+    ck = load_checkpoint(ckpt_path)
+    check_state_dict(model, ck['model'], what=f'checkpoint {ckpt_path}')
+    if Schedule(**ck['schedule']) != schedule:
+        raise ValueError(f"checkpoint {ckpt_path} was written with {Schedule(**ck['schedule'])}, fit was given {schedule}; "
+                         "pass the same schedule or resume=False")
+    model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
+    _set_rng_state(ck['rng'])
+    return History.from_dict(ck['history']), int(ck['epoch'])
+
+def _train_epoch(state: FitState, train_dl, mb, amp: bool, cbs) -> tuple[float, float]:
+    "One epoch of SGD over `train_dl`, the learning rate set per batch from the schedule; mean loss and accuracy (%)."
+    net, opt, device, n = state.net, state.optimizer, state.device, state.n_batches
+    net.train()
+    sums = torch.zeros(3, dtype=torch.float64, device=device)     # loss sum, correct, count
+    for i, batch in enumerate(progress_bar(train_dl, total=n, parent=mb) if mb is not None else train_dl):
+        lr_i = state.schedule.lr_at(state.epoch + i / n)
+        for g in opt.param_groups: g['lr'] = lr_i
+        x, y = _to_device(batch, device, amp)
+        with _autocast(device, amp): out = net(x)
+        out = out.float()
+        loss = F.cross_entropy(out, y, label_smoothing=state.config.label_smoothing)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            sums[0] += loss.detach() * y.shape[0]; sums[1] += (out.argmax(1) == y).sum(); sums[2] += y.shape[0]
+        state.batch, state.lr, state.loss = i, lr_i, loss.detach()
+        _call(cbs, 'after_batch', state)
+    if state.world_size > 1: _broadcast_buffers(state.model)
+    s = _all_reduce(sums).tolist()
+    return s[0] / s[2], 100.0 * s[1] / s[2]
+
+def _checkpoint(state: FitState, ckpt_path):
+    "Save what `fit` needs to resume after this epoch (rank 0 writes; every rank waits for it)."
+    if ckpt_path is None: return
+    if state.rank == 0:
+        save_checkpoint(ckpt_path, {'model': state.model.state_dict(), 'optimizer': state.optimizer.state_dict(),
+                                    'epoch': state.epoch + 1, 'history': state.history.to_dict(), 'rng': _rng_state(),
+                                    'schedule': asdict(state.schedule), 'config': asdict(state.config),
+                                    'world_size': state.world_size})
+    if state.world_size > 1: dist.barrier()
+
+def _report(history: History, mb):
+    "One line on the epoch just done: on the bar's log, or printed (a line per epoch in a log file)."
+    h = history
+    v = '' if h.valid_loss[-1] is None else f" valid_loss {h.valid_loss[-1]:.4f} top1 {h.top1[-1]:.2f}%"
+    line = f"epoch {h.epoch[-1]}: train_loss {h.train_loss[-1]:.4f} acc {h.train_acc[-1]:.2f}%{v} lr {h.lr[-1]:.4g} ({h.seconds[-1]:.1f}s)"
+    if mb is not None: mb.write(line)
+    else: print(line, flush=True)
+
 # %% ../nbs/08_train.ipynb #9c29b938
 def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, epochs: int | None = None,
         schedule: Schedule | None = None, lr: float | None = None, momentum: float = 0.9, nesterov: bool = False,
@@ -434,72 +489,33 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
     cbs = list(callbacks or [])
     device = _resolve_device(device, int(os.environ.get('LOCAL_RANK', 0)))
     rank, world, _ = setup_distributed('nccl' if device.type == 'cuda' else 'gloo')
-    if world > 1 and isinstance(train_dl, torch.utils.data.DataLoader) and not isinstance(train_dl.sampler, torch.utils.data.DistributedSampler):
+    if world > 1 and isinstance(train_dl, DataLoader) and not isinstance(train_dl.sampler, DistributedSampler):
         warnings.warn("fit under DDP with a DataLoader without DistributedSampler: every rank sees all the data")
     amp = _use_bf16(device, bf16)
-    if amp: model.to(device, memory_format=torch.channels_last)
-    else: model.to(device)
-    opt = torch.optim.SGD(_param_groups(model, weight_decay, wd_bn_bias), lr=schedule.lr_at(0), momentum=momentum, nesterov=nesterov)
-    history, start = History(), 0
-    if resume and Path(ckpt_path).exists():
-        ck = load_checkpoint(ckpt_path)
-        check_state_dict(model, ck['model'], what=f'checkpoint {ckpt_path}')
-        if Schedule(**ck['schedule']) != schedule:
-            raise ValueError(f"checkpoint {ckpt_path} was written with {Schedule(**ck['schedule'])}, fit was given {schedule}; "
-                             "pass the same schedule or resume=False")
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
-        history, start = History.from_dict(ck['history']), int(ck['epoch'])
-        _set_rng_state(ck['rng'])
-    net = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-        net = DDP(model, device_ids=[device.index] if device.type == 'cuda' else None)
+    model.to(device, memory_format=torch.channels_last) if amp else model.to(device)
+    opt = torch.optim.SGD(_param_groups(model, weight_decay, wd_bn_bias), lr=schedule.lr_at(0), momentum=momentum,
+                          nesterov=nesterov)
+    history, start = _resume(model, opt, ckpt_path, schedule) if resume and Path(ckpt_path).exists() else (History(), 0)
+    net = DDP(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     state = FitState(model, net, opt, schedule, cfg, history, device, rank, world)
     mode = progress_mode(progress) if rank == 0 and start < epochs else None
     mb = master_bar(range(start, epochs)) if mode == 'bar' else None
     _call(cbs, 'before_fit', state)
     for epoch in (mb if mb is not None else range(start, epochs)):
         _seed_epoch(seed, epoch, rank); _set_epoch(train_dl, epoch)
-        n = len(train_dl)
-        if n == 0: raise ValueError("train_dl is empty")
-        state.epoch, state.n_batches = epoch, n
+        state.epoch, state.n_batches = epoch, len(train_dl)
+        if state.n_batches == 0: raise ValueError("train_dl is empty")
         _call(cbs, 'before_epoch', state)
-        net.train()
-        sums = torch.zeros(3, dtype=torch.float64, device=device)     # loss sum, correct, count
         t0 = time.perf_counter()
-        for i, batch in enumerate(progress_bar(train_dl, total=n, parent=mb) if mb is not None else train_dl):
-            lr_i = schedule.lr_at(epoch + i / n)
-            for g in opt.param_groups: g['lr'] = lr_i
-            x, y = _to_device(batch, device, amp)
-            with _autocast(device, amp): out = net(x)
-            out = out.float()
-            loss = F.cross_entropy(out, y, label_smoothing=label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                sums[0] += loss.detach() * y.shape[0]; sums[1] += (out.argmax(1) == y).sum(); sums[2] += y.shape[0]
-            state.batch, state.lr, state.loss = i, lr_i, loss.detach()
-            _call(cbs, 'after_batch', state)
-        if world > 1: _broadcast_buffers(model)
-        s = _all_reduce(sums).tolist()
-        train_loss, train_acc = s[0] / s[2], 100.0 * s[1] / s[2]
+        train_loss, train_acc = _train_epoch(state, train_dl, mb, amp, cbs)
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"training loss is {train_loss} in epoch {epoch}; stopped before checkpointing it")
         ev = evaluate(model, valid_dl) if valid_dl is not None else {'loss': None, 'top1': None, 'top5': None}
         if device.type == 'cuda': torch.cuda.synchronize(device)
         history.append(epoch=epoch, train_loss=train_loss, train_acc=train_acc, valid_loss=ev['loss'], top1=ev['top1'],
                        top5=ev['top5'], lr=schedule.lr_at(epoch), seconds=time.perf_counter() - t0)
-        if ckpt_path is not None and rank == 0:
-            save_checkpoint(ckpt_path, {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': epoch + 1,
-                                        'history': history.to_dict(), 'rng': _rng_state(), 'schedule': asdict(schedule),
-                                        'config': asdict(cfg), 'world_size': world})
-        if ckpt_path is not None and world > 1: dist.barrier()
-        if mode is not None:
-            v = '' if ev['loss'] is None else f" valid_loss {ev['loss']:.4f} top1 {ev['top1']:.2f}%"
-            line = f"epoch {epoch}: train_loss {train_loss:.4f} acc {train_acc:.2f}%{v} lr {history.lr[-1]:.4g} ({history.seconds[-1]:.1f}s)"
-            if mb is not None: mb.write(line)
-            else: print(line, flush=True)
+        _checkpoint(state, ckpt_path)
+        if mode is not None: _report(history, mb)
         _call(cbs, 'after_epoch', state)
     _call(cbs, 'after_fit', state)
     return history
