@@ -3,9 +3,11 @@ calibration data on the trained ResNet-20 (1024 CIFAR-10 training images) and Re
 
 Data-free: seeded random weights, keep 0.5 of parameters, split into error tables, allocation and model building.
 With data (`--data`): the whole call, calibration passes included, for the data objectives `fisher` and `auto`.
-Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data]
+With `--profile`: the ResNet-18 call with data once under cProfile, its seconds split into the calibration statistics,
+the data-aware error tables and the sequential fit.
+Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data] [--profile]
 """
-import argparse, functools, json, time, platform
+import argparse, cProfile, functools, json, pstats, time, platform
 from pathlib import Path
 import torch, torchvision
 from lowrank_nb.grouping import find_layers, fold_weight
@@ -53,14 +55,25 @@ def bench_data(name, objective, samples, keep=0.5):
     return dict(model=name, objective=objective, samples=samples, keep=keep, total_s=round(time.perf_counter() - t0, 2),
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 
+def profile_data(name='resnet18', samples=256):
+    "Where the seconds of one data-aware `compress` go: cumulative time of its three stages, from cProfile."
+    pr = cProfile.Profile(); pr.enable()
+    r = bench_data(name, 'fisher', samples)
+    pr.disable()
+    stats = pstats.Stats(pr).stats
+    cum = lambda fn: round(sum(v[3] for (f, _, n), v in stats.items() if n == fn and 'lowrank_nb' in f), 2)
+    return dict(**r, statistics_s=cum('calibration_stats'), tables_s=cum('data_table'), fit_s=cum('calibrate_layers'))
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--objective', default='paper')
     ap.add_argument('--threads', type=int, default=None)
     ap.add_argument('--data', action='store_true', help='time compress with calibration data instead (fisher and auto)')
+    ap.add_argument('--profile', action='store_true', help='split the ResNet-18 call with data into its stages (cProfile)')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
-    if a.data: results = [bench_data(m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256)) for o in ('fisher', 'auto')]
+    if a.profile: results = [profile_data()]
+    elif a.data: results = [bench_data(m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256)) for o in ('fisher', 'auto')]
     else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(), results=results)
     print(json.dumps(res, indent=1))
