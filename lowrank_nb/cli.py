@@ -10,12 +10,12 @@ import torch
 import lowrank_nb
 from .data import find_cifar10, find_fashion_mnist, TensorLoader, DataNotFoundError
 from .models import get_model, fmnist_net, resnet20
-from .train import fit, evaluate, retrain, Schedule, save_checkpoint, load_checkpoint, check_state_dict
+from .train import fit, evaluate, retrain, Schedule, TrainConfig, RunOptions, save_checkpoint, load_checkpoint, check_state_dict
 from .core import count_params, count_macs, hooked_eval, run_model
 from .compress import compress, AllocOptions, METHODS, BUDGETS, ALL_OBJECTIVES, data_methods
 from .allocation import OBJECTIVES, check_keep
 from .saving import save_compressed, load_compressed, read_compressed
-from .experiments import sweep, compress_only_table, table1_markdown
+from .experiments import sweep, SweepOptions, Retraining, compress_only_table, table1_markdown
 from .latency import LatencyBudget
 
 # %% auto #0
@@ -154,7 +154,7 @@ def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, 
     model = fmnist_net(width=cfg['width'])
     sched = make_schedule('onecycle', cfg['epochs'], cfg['lr'])
     say(f"training fmnist_net(width={cfg['width']}) on {len(tx)} images for {cfg['epochs']} epochs")
-    fit(model, train, None, schedule=sched, weight_decay=5e-4, seed=seed, device=device, progress=progress)
+    fit(model, train, None, sched, TrainConfig(weight_decay=5e-4, seed=seed), RunOptions(device=device, progress=progress))
     base = evaluate(model, test)
     base_macs = sum(count_macs(model, x).values())
     res = dict(config={**cfg, 'keeps': list(cfg['keeps'])}, baseline=dict(top1=base['top1'], params=count_params(model), macs=base_macs),
@@ -167,7 +167,7 @@ def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, 
             small, plan = compress(model, keep, method=method, example_input=x, data=calib if with_data else None, alloc=AllocOptions(seed=seed))
             tc = time.time() - t
             before = evaluate(small, test)['top1']
-            retrain(small, train, None, sched, 1, weight_decay=5e-4, seed=seed, device=device, progress=False)
+            retrain(small, train, None, sched, 1, TrainConfig(weight_decay=5e-4, seed=seed), RunOptions(device=device, progress=False))
             after = evaluate(small, test)['top1']
             r = dict(method=method + ('+data' if with_data else ''), keep=keep, params=plan.params_after, keep_params=plan.keep_params, macs=plan.macs_after,
                      keep_macs=plan.keep_macs, top1_before=before, top1_after=after, compress_seconds=round(tc, 2),
@@ -208,8 +208,8 @@ def run_paper(data=None, epochs: int = 60, retrain_epochs: int = 30, keep: float
            'epochs': epochs, 'retrain_epochs': retrain_epochs, 'data': d.source, 'train_images': len(tx), 'test_images': len(vx)}
     t0 = time.time()
     model = load_weights('resnet20', ckpt) if ckpt else resnet20()
-    if not ckpt: fit(model, train, test, schedule=sched, weight_decay=PAPER_WEIGHT_DECAY, nesterov=True, progress=progress, seed=seed,
-                     device=dev)
+    cfg, run = TrainConfig(nesterov=True, weight_decay=PAPER_WEIGHT_DECAY, seed=seed), RunOptions(device=dev, progress=progress)
+    if not ckpt: fit(model, train, test, sched, cfg, run)
     res['train_seconds'] = round(time.time() - t0, 1)
     model = model.to(dev).float()
     save_checkpoint(out/'resnet20_cifar10.pt', {k: v.cpu() for k, v in model.state_dict().items()})
@@ -235,8 +235,7 @@ def run_paper(data=None, epochs: int = 60, retrain_epochs: int = 30, keep: float
                            params_removed_pct=100 * (1 - plan.keep_params), macs_removed_pct=100 * (1 - plan.keep_macs),
                            before_retrain=evaluate(small, test))
     t = time.time()
-    retrain(small, train, test, sched, retrain_epochs, weight_decay=PAPER_WEIGHT_DECAY, nesterov=True, progress=progress, seed=seed,
-            device=dev)
+    retrain(small, train, test, sched, retrain_epochs, cfg, run)
     a['retrain_seconds'] = round(time.time() - t, 1)
     a['after_retrain'] = evaluate(small, test)
     a['delta_top1'] = a['after_retrain']['top1'] - res['baseline']['top1']
@@ -437,6 +436,10 @@ def make_parser() -> argparse.ArgumentParser:
 # %% ../nbs/15_cli.ipynb #ff3b4a9f
 def _device(a): return a.device or ('cuda' if torch.cuda.is_available() else 'cpu')
 
+def _sgd(a) -> TrainConfig:
+    "The command line's optimiser: SGD with Nesterov momentum, `--weight-decay` and `--seed`."
+    return TrainConfig(nesterov=True, weight_decay=a.weight_decay, seed=a.seed)
+
 def _calib_count(a, methods) -> int:
     "Calibration images a command uses: `--calib`, else 1024 where a method needs data, else 0."
     return a.calib if a.calib is not None else (DEFAULT_CALIB if any(m in data_methods() for m in methods) else 0)
@@ -447,9 +450,8 @@ def _cmd_train(a):
     check_input(model, a.arch, data)
     train, test = load_data(data, a.root, a.batch_size, _device(a), a.limit, a.seed)
     out = Path(a.out)
-    h = fit(model, train, test, schedule=make_schedule(a.schedule, a.epochs, a.lr), weight_decay=a.weight_decay,
-            nesterov=True, device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume, seed=a.seed,
-            bf16=True if a.bf16 else None)
+    run = RunOptions(device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume, bf16=True if a.bf16 else None)
+    h = fit(model, train, test, make_schedule(a.schedule, a.epochs, a.lr), _sgd(a), run)
     save_checkpoint(out, {k: v.cpu().contiguous() for k, v in model.state_dict().items()})
     print(json.dumps({'out': str(out), 'epochs': len(h), 'top1': h.top1[-1] if len(h) else None}))
 
@@ -479,13 +481,12 @@ def _cmd_retrain(a):
     data = a.data or default_dataset(model_arch(a))
     train, test = load_data(data, a.root, a.batch_size, _device(a), a.limit, a.seed)
     out = Path(a.out)
-    kw = dict(weight_decay=a.weight_decay, nesterov=True, device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume,
-              seed=a.seed, bf16=True if a.bf16 else None)
+    run = RunOptions(device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume, bf16=True if a.bf16 else None)
     if a.rewind_from_epochs:
         if a.epochs > a.rewind_from_epochs:
             raise CLIError(f'--epochs ({a.epochs}) cannot exceed --rewind-from-epochs ({a.rewind_from_epochs})')
-        h = retrain(model, train, test, make_schedule(a.schedule, a.rewind_from_epochs, a.lr), a.epochs, **kw)
-    else: h = fit(model, train, test, schedule=make_schedule(a.schedule, a.epochs, a.lr), **kw)
+        h = retrain(model, train, test, make_schedule(a.schedule, a.rewind_from_epochs, a.lr), a.epochs, _sgd(a), run)
+    else: h = fit(model, train, test, make_schedule(a.schedule, a.epochs, a.lr), _sgd(a), run)
     save_compressed(model.cpu(), plan, out, arch=model_arch(a), extra={'retrained_from': str(a.compressed), 'top1': h.top1[-1]})
     print(json.dumps({'out': str(out), 'epochs': len(h), 'top1': h.top1[-1]}))
 
@@ -543,8 +544,7 @@ def _cmd_sweep(a):
         base = Path(str(a.out) + '.d')/'baseline.pt'
         if base.exists(): model.load_state_dict(load_checkpoint(base))
         else:
-            fit(model, train, test, schedule=sched, weight_decay=a.weight_decay, nesterov=True, device=dev,
-                ckpt_path=base.with_suffix('.ckpt'), resume=True, seed=a.seed)
+            fit(model, train, test, sched, _sgd(a), RunOptions(device=dev, ckpt_path=base.with_suffix('.ckpt'), resume=True))
             save_checkpoint(base, {k: v.cpu() for k, v in model.state_dict().items()})
     x = torch.zeros(1, *INPUT_SHAPES[data])
     meta = dict(arch=a.arch, data=data, ckpt=str(a.ckpt) if a.ckpt else None, test_images=test.dataset_size)
@@ -552,9 +552,11 @@ def _cmd_sweep(a):
     calib = calibration_images(train, n, a.seed) if n else None
     runs = [methods] if a.calib is not None or not n else [tuple(m for m in methods if m not in data_methods()), tuple(m for m in methods if m in data_methods())]
     for ms in [r for r in runs if r]:             # without --calib: only the methods that need data get it
-        log = sweep(model, test, x, ms, keeps, a.budget, a.objective, a.out, train, sched, a.retrain, a.iterative,
-                    calib if a.calib is not None or any(m in data_methods() for m in ms) else None, a.seed, dev,
-                    dict(weight_decay=a.weight_decay, nesterov=True), meta=meta, guard=not a.no_guard)
+        with_data = a.calib is not None or any(m in data_methods() for m in ms)
+        opts = SweepOptions(objective=a.objective, calib=calib if with_data else None, guard=not a.no_guard, iterative=a.iterative,
+                            out=a.out, seed=a.seed, device=dev, meta=meta)
+        rt = Retraining(train, sched, a.retrain, _sgd(a)) if a.retrain else None
+        log = sweep(model, test, x, ms, keeps, a.budget, opts, rt)
     print(compress_only_table(log))
     if a.retrain: print(table1_markdown(log, a.arch))
 

@@ -4,7 +4,8 @@
 
 # %% ../nbs/12_experiments.ipynb #f5da54a9
 from __future__ import annotations
-import copy, hashlib, json, time
+import copy, functools, hashlib, inspect, json, time, warnings
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 import torch
 from torch import nn
@@ -12,12 +13,13 @@ from .core import count_params, count_macs
 from .compress import compress, default_objective, data_methods, AllocOptions, METHODS, BUDGETS
 from .factor import recompose_model
 from .allocation import check_keep, check_choice
-from .train import evaluate, retrain, Schedule
+from .train import evaluate, retrain, Schedule, TrainConfig, RunOptions
 from .core import atomic_write_text, atomic_torch_save
 
 # %% auto #0
-__all__ = ['PAPER_TABLE1', 'OBJECTIVE_METHODS', 'point_key', 'model_fingerprint', 'ResultLog', 'measure', 'sweep',
-           'compress_only_table', 'plot_sweep', 'table1', 'table1_markdown', 'load_results']
+__all__ = ['PAPER_TABLE1', 'OBJECTIVE_METHODS', 'point_key', 'model_fingerprint', 'ResultLog', 'measure', 'SweepOptions',
+           'Retraining', 'legacy_sweep_keywords', 'sweep', 'compress_only_table', 'plot_sweep', 'table1',
+           'table1_markdown', 'load_results']
 
 # %% ../nbs/12_experiments.ipynb #5d5694b1
 PAPER_TABLE1 = {
@@ -96,7 +98,41 @@ def measure(model: nn.Module, test_dl, example_input: torch.Tensor) -> dict:
 # %% ../nbs/12_experiments.ipynb #85f40dfd
 OBJECTIVE_METHODS = ('alds', 'alds_error')    # methods whose result depends on `objective`
 
-def _check_sweep(methods, keeps, budget, example_input, retrain_epochs, train_dl, schedule):
+@dataclass
+class SweepOptions:
+    "How `sweep` compresses, measures and records its points."
+    objective: str|None = None       # of the ALDS variants (None: `compress`'s default, which depends on `calib`)
+    calib: torch.Tensor|None = None  # calibration inputs every method uses (None: data-free; the methods of `data_methods()` need them)
+    guard: bool = True               # False: ALDS without the `k = 1` guard (the reference code's choice; its own points)
+    iterative: bool = False          # keeps from large to small, each step starting from the network the previous one left
+    out: object = None               # results file (JSON), written after every point and resumed from; side files in `<out>.d/`
+    seed: int = 0                    # seed of the compressions and the retraining
+    device: object = None            # where points are measured and retrained (None: the model's)
+    progress: bool = True            # a line per point
+    meta: dict|None = None           # what else the results file records (architecture, data, ...)
+
+    def __post_init__(self):
+        if self.calib is not None and not torch.is_tensor(self.calib):
+            raise TypeError('calib must be one tensor of calibration inputs (or None)')
+
+@dataclass
+class Retraining:
+    "How `sweep` retrains every point: the last `epochs` of the original `schedule` replayed on `train_dl` (LR rewinding)."
+    train_dl: object                 # the training data
+    schedule: Schedule               # the original training schedule
+    epochs: int                      # epochs replayed after each compression (`r`)
+    config: TrainConfig|None = None  # the optimiser (None: `TrainConfig()`)
+    callbacks: list|None = None      # `fit` callbacks
+
+    def __post_init__(self):
+        if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or self.epochs < 1:
+            raise ValueError(f'Retraining.epochs must be an int >= 1, got {self.epochs!r}')
+        if self.train_dl is None or not isinstance(self.schedule, Schedule):
+            raise ValueError('retraining needs train_dl and the original training schedule (a Schedule) for LR rewinding')
+        if self.epochs > self.schedule.total_epochs:
+            raise ValueError(f"Retraining.epochs ({self.epochs}) cannot exceed the schedule's {self.schedule.total_epochs:g} epochs")
+
+def _check_sweep(methods, keeps, budget, example_input):
     if isinstance(methods, str): methods = (methods,)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods: raise ValueError(f'unknown method(s) {bad or methods!r}: choose from {tuple(METHODS)}')
@@ -106,14 +142,6 @@ def _check_sweep(methods, keeps, budget, example_input, retrain_epochs, train_dl
     check_choice('budget', budget, [n for n, b in BUDGETS.items() if not b.measured])
     if not torch.is_tensor(example_input):
         raise TypeError('example_input must be a tensor (one batch of inputs): MACs are always counted')
-    if not isinstance(retrain_epochs, int) or retrain_epochs < 0:
-        raise ValueError(f'retrain_epochs must be an int >= 0, got {retrain_epochs!r}')
-    if retrain_epochs and (train_dl is None or not isinstance(schedule, Schedule)):
-        raise ValueError('retrain_epochs > 0 needs train_dl and the original training schedule (a Schedule) for LR '
-                         'rewinding')
-    if retrain_epochs and retrain_epochs > schedule.total_epochs:
-        raise ValueError(f'retrain_epochs ({retrain_epochs}) cannot exceed the schedule\'s {schedule.total_epochs:g} '
-                         'epochs')
     return tuple(methods), tuple(float(k) for k in keeps)
 
 # %% ../nbs/12_experiments.ipynb #70154f07
@@ -142,31 +170,51 @@ def _measured(small: nn.Module, test_dl, x: torch.Tensor, base: dict) -> dict:
     return dict(params=m['params'], macs=m['macs'], keep_params=m['params'] / base['params'],
                 keep_macs=m['macs'] / base['macs'], top1_before=m['top1'], top5_before=m['top5'])
 
+# %% ../nbs/12_experiments.ipynb #1a109561
+_SWEEP_RETRAIN = {'train_dl': 'train_dl', 'schedule': 'schedule', 'retrain_epochs': 'epochs'}
+
+def legacy_sweep_keywords(f):
+    "Accept `sweep`'s keyword arguments of the previous release (`SweepOptions` fields, `train_dl`, `schedule`, `retrain_epochs`, `fit_kw`)."
+    opt_keys = {x.name for x in fields(SweepOptions)}
+    @functools.wraps(f)
+    def wrapper(*args, **kw):
+        old = [k for k in kw if k in opt_keys or k in _SWEEP_RETRAIN or k == 'fit_kw']
+        if not old: return f(*args, **kw)
+        warnings.warn(f'sweep({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: pass '
+                      'options=SweepOptions(...) and retraining=Retraining(...)', FutureWarning, stacklevel=2)
+        a = inspect.signature(f).bind_partial(*args, **{k: v for k, v in kw.items() if k not in old}).arguments
+        a['options'] = replace(a.get('options') or SweepOptions(), **{k: kw[k] for k in old if k in opt_keys})
+        if kw.get('retrain_epochs'):
+            fk = dict(kw.get('fit_kw') or {})
+            cbs = fk.pop('callbacks', None)
+            a['retraining'] = Retraining(kw.get('train_dl'), kw.get('schedule'), kw['retrain_epochs'],
+                                         TrainConfig(**fk) if fk else None, cbs)
+        return f(**a)
+    return wrapper
+
 # %% ../nbs/12_experiments.ipynb #c8e26527
+@legacy_sweep_keywords
 def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds', 'svd'), keeps=(0.5, 0.3),
-          budget: str = 'params', objective: str|None = None, out=None, train_dl=None, schedule: Schedule|None = None,
-          retrain_epochs: int = 0, iterative: bool = False, calib=None, seed: int = 0, device=None,
-          fit_kw: dict|None = None, progress: bool = True, meta: dict|None = None, guard: bool = True) -> ResultLog:
-    """Compress `model` with each of `methods` at each of `keeps` (of `budget`), measure, optionally retrain with
-    LR rewinding for `retrain_epochs` of `schedule` and measure again; one record per point in the returned
-    `ResultLog`, saved to `out` (JSON) after each point, and resumed from it. `calib`: calibration inputs (one tensor)
-    every method uses (`None`: data-free; the methods of `data_methods()` need them); `objective`: of the ALDS variants
-    (`None`: `compress`'s default, which depends on `calib`);
-    `guard=False`: ALDS without the `k = 1` guard (the reference code's choice; its own points). `model` is not modified."""
-    methods, keeps = _check_sweep(methods, keeps, budget, example_input, retrain_epochs, train_dl, schedule)
+          budget: str = 'params', options: SweepOptions|None = None, retraining: Retraining|None = None) -> ResultLog:
+    """Compress `model` with each of `methods` at each of `keeps` (of `budget`), measure, optionally retrain each
+    (`retraining`: LR rewinding) and measure again; one record per point in the returned `ResultLog`, saved to
+    `options.out` (JSON) after each point, and resumed from it. `model` is not modified."""
+    methods, keeps = _check_sweep(methods, keeps, budget, example_input)
+    o = options or SweepOptions()
+    objective, out, calib, seed, device, progress, guard, iterative = (o.objective, o.out, o.calib, o.seed, o.device,
+                                                                       o.progress, o.guard, o.iterative)
+    retrain_epochs = retraining.epochs if retraining is not None else 0
     say = print if progress else (lambda *a, **k: None)
     model = copy.deepcopy(model).cpu().float().eval()
     x = example_input[:1].detach().cpu().float()
     dev = torch.device(device) if device is not None else next(iter(model.parameters())).device
-    log = ResultLog(out, meta={**(meta or {}), 'model': model_fingerprint(model), 'example_input': list(x.shape[1:])})
+    log = ResultLog(out, meta={**(o.meta or {}), 'model': model_fingerprint(model), 'example_input': list(x.shape[1:])})
     side = None if out is None else Path(str(out) + '.d')
     if 'baseline' not in log.meta:
         log.meta['baseline'] = measure(copy.deepcopy(model).to(dev), test_dl, x); log.save()
     base = log.meta['baseline']
     orig_cost = _cost(model, budget, x)
     order = sorted(keeps, reverse=True) if iterative else keeps
-    if calib is not None and not torch.is_tensor(calib):
-        raise TypeError('calib must be one tensor of calibration inputs (or None)')
     need = [m for m in methods if m in data_methods()]
     if need and calib is None:
         raise ValueError(f'methods {need} need calibration data: pass calib= (a tensor of inputs)')
@@ -191,8 +239,9 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
             if retrain_epochs:
                 t1 = time.time()
                 ck = None if side is None else side/f'{key}.ckpt'
-                retrain(small, train_dl, None, schedule, retrain_epochs, ckpt_path=ck, resume=ck is not None, seed=seed,
-                        device=dev, progress=progress, **(fit_kw or {}))
+                rt = retraining
+                retrain(small, rt.train_dl, None, rt.schedule, rt.epochs, replace(rt.config or TrainConfig(), seed=seed),
+                        RunOptions(device=dev, ckpt_path=ck, resume=ck is not None, progress=progress), rt.callbacks)
                 m = measure(small, test_dl, x)
                 rec.update(top1_after=m['top1'], top5_after=m['top5'], retrain_seconds=round(time.time() - t1, 1))
             if iterative:

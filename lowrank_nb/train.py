@@ -4,8 +4,8 @@
 
 # %% ../nbs/08_train.ipynb #7bca4907
 from __future__ import annotations
-import os, sys, math, time, json, random, warnings, contextlib
-from dataclasses import dataclass, field, asdict, replace
+import os, sys, math, time, json, random, warnings, contextlib, functools, inspect
+from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 import numpy as np
@@ -18,8 +18,8 @@ from fastprogress.fastprogress import master_bar, progress_bar, IN_NOTEBOOK
 
 # %% auto #0
 __all__ = ['Schedule', 'History', 'default_device', 'setup_distributed', 'cleanup_distributed', 'evaluate', 'save_checkpoint',
-           'load_checkpoint', 'check_state_dict', 'TrainConfig', 'FitState', 'Callback', 'progress_mode', 'fit',
-           'retrain']
+           'load_checkpoint', 'check_state_dict', 'TrainConfig', 'RunOptions', 'FitState', 'Callback', 'progress_mode',
+           'fit', 'retrain']
 
 # %% ../nbs/08_train.ipynb #c6ce40e3
 _KINDS = ('multistep', 'step', 'cosine', 'onecycle', 'constant')
@@ -315,23 +315,35 @@ def check_state_dict(model: nn.Module, sd: dict, what: str = 'checkpoint'):
 # %% ../nbs/08_train.ipynb #4f83e31f
 @dataclass
 class TrainConfig:
-    "Optimisation hyper-parameters of `fit` other than the schedule."
-    epochs: int
-    momentum: float = 0.9
-    nesterov: bool = False
-    weight_decay: float = 1e-4
+    "Optimisation hyper-parameters of `fit` besides the schedule."
+    epochs: int|None = None          # epochs to run (None: the schedule's length, rounded up)
+    momentum: float = 0.9            # SGD momentum
+    nesterov: bool = False           # Nesterov momentum (needs momentum > 0)
+    weight_decay: float = 1e-4       # SGD weight decay
     wd_bn_bias: bool = False         # apply weight decay to 1-d parameters (BN weights/biases, biases) too
-    label_smoothing: float = 0.0
-    seed: int = 0
+    label_smoothing: float = 0.0     # cross-entropy label smoothing, in [0, 1)
+    seed: int = 0                    # seeds initialisation-independent randomness: data order and augmentation per epoch
 
     def __post_init__(self):
-        if not (isinstance(self.epochs, int) and self.epochs >= 1):
+        if self.epochs is not None and not (isinstance(self.epochs, int) and self.epochs >= 1):
             raise ValueError(f"epochs must be an int >= 1, got {self.epochs!r}")
         if self.momentum < 0: raise ValueError(f"momentum must be >= 0, got {self.momentum}")
         if self.nesterov and self.momentum <= 0: raise ValueError("nesterov needs momentum > 0")
         if self.weight_decay < 0: raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+
+@dataclass
+class RunOptions:
+    "Where and how `fit` runs: device, checkpoints, progress, precision."
+    device: object = None            # cpu, cuda, cuda:N or a torch.device (None: cuda if available; under torchrun, LOCAL_RANK's)
+    ckpt_path: object = None         # write a checkpoint here after every epoch (atomically), to resume from
+    resume: bool = False             # continue from `ckpt_path` if it exists (the same schedule)
+    progress: bool = True            # bars in a notebook or on a terminal, a line per epoch otherwise (see `progress_mode`)
+    bf16: bool|None = None           # bf16 autocast and channels-last (None: on CUDA; True on a CPU with bf16 units is ~2× faster)
+
+    def __post_init__(self):
+        if self.resume and self.ckpt_path is None: raise ValueError("resume=True needs a ckpt_path")
 
 # %% ../nbs/08_train.ipynb #be6ad5de
 @dataclass
@@ -474,16 +486,35 @@ def _report(history: History, mb):
     else: print(line, flush=True)
 
 # %% ../nbs/08_train.ipynb #9c29b938
-def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, epochs: int | None = None,
-        schedule: Schedule | None = None, lr: float | None = None, momentum: float = 0.9, nesterov: bool = False,
-        weight_decay: float = 1e-4, wd_bn_bias: bool = False, device=None, ckpt_path=None, resume: bool = False,
-        seed: int = 0, label_smoothing: float = 0.0, progress: bool = True, callbacks: Sequence | None = None,
-        bf16: bool | None = None) -> History:
-    """Train `model` in place with SGD over `train_dl` following `schedule`; checkpoint every epoch; return the `History`.
-    `bf16`: bf16 autocast and channels-last (default: on CUDA; `True` on a CPU with bf16 units, e.g. AMX, is about 2× faster)."""
-    schedule, epochs = _resolve_schedule(schedule, lr, epochs)
-    cfg = TrainConfig(epochs, momentum, nesterov, weight_decay, wd_bn_bias, label_smoothing, seed)
-    if resume and ckpt_path is None: raise ValueError("resume=True needs a ckpt_path")
+def _legacy_train_keywords(f):
+    "Accept `fit`/`retrain`'s keyword arguments of the previous release (`epochs=`, `lr=`, `momentum=`, `device=`, …) with a `FutureWarning`."
+    cfg_keys, run_keys = {x.name for x in fields(TrainConfig)}, {x.name for x in fields(RunOptions)}
+    @functools.wraps(f)
+    def wrapper(*args, **kw):
+        old = [k for k in kw if k in cfg_keys or k in run_keys or k == 'lr']
+        if not old: return f(*args, **kw)
+        warnings.warn(f'{f.__name__}({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: pass '
+                      'config=TrainConfig(...), run=RunOptions(...) and a Schedule', FutureWarning, stacklevel=2)
+        a = inspect.signature(f).bind_partial(*args, **{k: v for k, v in kw.items() if k not in old}).arguments
+        a['config'] = replace(a.get('config') or TrainConfig(), **{k: kw[k] for k in old if k in cfg_keys})
+        a['run'] = replace(a.get('run') or RunOptions(), **{k: kw[k] for k in old if k in run_keys})
+        if 'lr' in kw:
+            if f.__name__ == 'retrain': raise TypeError("retrain takes no `lr`: the rewound schedule sets it")
+            a['schedule'] = _resolve_schedule(a.get('schedule'), kw['lr'], a['config'].epochs)[0]
+        return f(**a)
+    return wrapper
+
+@_legacy_train_keywords
+def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, schedule: Schedule | None = None,
+        config: TrainConfig | None = None, run: RunOptions | None = None, callbacks: Sequence | None = None) -> History:
+    """Train `model` in place with SGD over `train_dl` following `schedule` (without one: a constant 0.1 over
+    `config.epochs`); `config`: the optimisation settings, `run`: device, checkpoints (every epoch), progress and
+    precision; returns the `History`."""
+    cfg, run = config or TrainConfig(), run or RunOptions()
+    schedule, epochs = _resolve_schedule(schedule, None, cfg.epochs)
+    device, ckpt_path, resume, progress, bf16 = run.device, run.ckpt_path, run.resume, run.progress, run.bf16
+    momentum, nesterov, weight_decay, wd_bn_bias, seed = cfg.momentum, cfg.nesterov, cfg.weight_decay, cfg.wd_bn_bias, cfg.seed
+    cfg = replace(cfg, epochs=epochs)
     if not hasattr(train_dl, '__len__'):
         raise TypeError("train_dl must have len() (the schedule needs batches per epoch)")
     cbs = list(callbacks or [])
@@ -521,13 +552,13 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
     return history
 
 # %% ../nbs/08_train.ipynb #decd1d76
+@_legacy_train_keywords
 def retrain(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None, schedule: Schedule, r: int,
-            **kw) -> History:
-    "Fine-tune `model` for `r` epochs replaying the last `r` epochs of `schedule` (LR rewinding); `kw` go to `fit`."
+            config: TrainConfig | None = None, run: RunOptions | None = None, callbacks: Sequence | None = None) -> History:
+    "Fine-tune `model` for `r` epochs replaying the last `r` epochs of `schedule` (LR rewinding); the rest as in `fit`."
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
     if not (isinstance(r, int) and r >= 0): raise ValueError(f"r must be an int >= 0, got {r!r}")
-    for k in ('epochs', 'lr'):
-        if k in kw: raise TypeError(f"retrain takes no `{k}`: the rewound schedule sets it")
+    if config is not None and config.epochs is not None: raise TypeError("retrain takes no `epochs`: the rewound schedule sets it")
     if r == 0: return History()
-    return fit(model, train_dl, valid_dl, schedule=schedule.rewind(r), **kw)
+    return fit(model, train_dl, valid_dl, schedule.rewind(r), config, run, callbacks)
