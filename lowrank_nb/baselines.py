@@ -228,7 +228,8 @@ def _classify(u, node, flat, mods, C):
         if isinstance(m, _ELEMENTWISE_MODULES): return ('pass', flat)
         if isinstance(m, _POOL_MODULES) and not flat: return ('pass', flat)
         if isinstance(m, _BN) and not flat and m.num_features == C: return ('bn',)
-        if isinstance(m, _PRUNE_CONVS) and not flat and m.groups == 1 and m.in_channels == C: return ('consumer', 'conv')
+        if isinstance(m, _PRUNE_CONVS) and not flat and m.groups == 1 and m.in_channels == C:
+            return ('consumer', 'conv')
         if isinstance(m, nn.Linear) and flat:
             if m.in_features % C: return ('block',
                                           f'{u.target} has {m.in_features} input features, not a multiple of {C} '
@@ -375,7 +376,8 @@ def _ft_cost(model, ok, channels, macs=None):
             continue
         fo, fi = m.weight.shape[:2]
         no, ni = new_out.get(name, fo), new_in.get(name, fi)
-        if macs is None: total -= m.weight.numel() - m.weight[0, 0].numel() * no * ni + (fo - no if m.bias is not None else 0)
+        if macs is None:
+            total -= m.weight.numel() - m.weight[0, 0].numel() * no * ni + (fo - no if m.bias is not None else 0)
         else: total -= macs.get(name, 0) * (1 - no * ni / (fo * fi))
     return total
 
@@ -506,7 +508,8 @@ def compress_baseline(method: str, model: nn.Module, keep: float, budget: str = 
     cfg, t0 = calibration or Calibration(), time.time()
     if method == 'pca': small, plan = compress_pca(model, keep, budget, data=x, example_input=example_input, seed=seed)
     elif method == 'ft': small, plan = compress_ft(model, keep, budget, example_input=example_input, seed=seed)
-    elif method == 'pfp': small, plan = compress_pfp(model, keep, budget, data=x, example_input=example_input, seed=seed)
+    elif method == 'pfp':
+        small, plan = compress_pfp(model, keep, budget, data=x, example_input=example_input, seed=seed)
     else: raise ValueError(f"compress_baseline: method must be 'pca', 'ft' or 'pfp', got {method!r}")
     if x is None: return small, plan
     bn = cfg.bn and method != 'pfp'

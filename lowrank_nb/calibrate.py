@@ -410,7 +410,8 @@ def _fit_pair(name, layer, k, j, xo, xc, yo, cfg, g):
     fc = empty_factored(layer, k, j).load_factors(enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
                      None if layer.bias is None else layer.bias.detach())
     if layer.bias is not None:                        # the mean output error goes into the bias
-        with torch.no_grad(): fc.decoder.bias.add_(_feature_rows(yo - fc(xc), layer).float().mean(0).to(fc.decoder.bias.dtype))
+        with torch.no_grad():
+            fc.decoder.bias.add_(_feature_rows(yo - fc(xc), layer).float().mean(0).to(fc.decoder.bias.dtype))
     return fc
 
 def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: Calibration|None = None,

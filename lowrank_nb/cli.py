@@ -106,7 +106,8 @@ def make_schedule(kind: str, epochs: int, lr: float) -> Schedule:
     "The training schedules the CLI offers: one-cycle (25% warm-up), cosine, or multi-step (×0.1 at 50% and 75%)."
     if kind == 'onecycle': return Schedule(epochs, 'onecycle', lr=lr, pct_start=ONECYCLE_WARMUP)
     if kind == 'cosine': return Schedule(epochs, 'cosine', lr=lr)
-    if kind == 'multistep': return Schedule(epochs, 'multistep', lr=lr, milestones=tuple(f * epochs for f in MULTISTEP_AT))
+    if kind == 'multistep':
+        return Schedule(epochs, 'multistep', lr=lr, milestones=tuple(f * epochs for f in MULTISTEP_AT))
     raise CLIError(f'unknown schedule {kind!r}: choose onecycle, cosine or multistep')
 
 # %% ../nbs/15_cli.ipynb #534dbecc

@@ -111,7 +111,8 @@ def _plan_rows(self: Plan):
 def _plan_summary(self: Plan):
     s = (f'{self.method} ({self.objective}, {self.solver}), budget {self.budget} keep={self.keep:g}: '
          f'params {_fmt(self.params_before)} → {_fmt(self.params_after)} ({self.keep_params:.4f})')
-    if self.macs_before is not None: s += f', MACs {_fmt(self.macs_before)} → {_fmt(self.macs_after)} ({self.keep_macs:.4f})'
+    if self.macs_before is not None:
+        s += f', MACs {_fmt(self.macs_before)} → {_fmt(self.macs_after)} ({self.keep_macs:.4f})'
     if self.latency_before is not None:
         s += (f', latency {self.latency_before * 1e3:.3g} → {self.latency_after * 1e3:.3g} ms '
               f'({self.keep_latency:.4f}; '
@@ -568,13 +569,16 @@ def build(self: Compression, alloc: Allocation, objective: str):
     """The compressed model and its `Plan` for an allocation: factored from the weights, or fitted to the calibration
     data."""
     lps, x = self.layer_plans(alloc), self.x
-    if x is None: small = replace_layers(self.model, [lp for lp in lps if lp.j], lambda layer, lp: factor_layer(layer, lp.k, lp.j))
+    if x is None:
+        small = replace_layers(self.model, [lp for lp in lps if lp.j], lambda layer, lp: factor_layer(layer, lp.k, lp.j))
     else: small, errs = calibrated_build(self.model, self.todo, {lp.name: (lp.k, lp.j) for lp in lps if lp.j}, self.x_fit, self.cfg,
                                          self.stats, self.method)
     for i, (lp, W) in enumerate(zip(lps, self.weights)):
         if not lp.j: continue
-        if x is None: lp.true_error = alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item()
-        else: lp.true_error, lp.output_error = _spectral_error(W, small.get_submodule(lp.name).recompose()), errs.get(lp.name)
+        if x is None:
+            lp.true_error = alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item()
+        else:
+            lp.true_error, lp.output_error = _spectral_error(W, small.get_submodule(lp.name).recompose()), errs.get(lp.name)
     a = self.alloc
     plan = Plan(self.method.name, objective if self.method.by_objective else 'none', self.budget.name, None, lps, self.skipped,
                 count_params(self.model), 0, seed=a.seed, solver=a.solver, multiple=self.multiple,
@@ -596,7 +600,8 @@ def unreachable_error(keep: float, job: Compression) -> BudgetError:
     if c.tables is None:
         least = sum(m * min([s.factored_params(k, multiple) for k in t.ks if multiple <= s.saving_rank(k)] or [s.dense_params])
                     for m, s, t in zip(c.mults, job.shapes, job.tables)) / c.total
-    else: least = sum(min([d] + [float(v[multiple - 1]) for v in t.values() if len(v) >= multiple]) for d, t in c.tables) / c.total
+    else:
+        least = sum(min([d] + [float(v[multiple - 1]) for v in t.values() if len(v) >= multiple]) for d, t in c.tables) / c.total
     return unreachable(keep, job.budget.name, fixed + least,
                        f'what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
                        f'of the model and factoring every layer at rank {multiple} adds {least:.4f}')

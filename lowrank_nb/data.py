@@ -334,7 +334,8 @@ from fastcore.basics import patch
 def indices(self: TensorLoader) -> torch.Tensor:
     "This rank's sample indices for the current epoch, in order (CPU int64)."
     n = self.dataset_size
-    if self.shuffle: idx = torch.randperm(n, generator=torch.Generator().manual_seed(_mix_seed(self.seed, self.epoch, 'perm')))
+    if self.shuffle:
+        idx = torch.randperm(n, generator=torch.Generator().manual_seed(_mix_seed(self.seed, self.epoch, 'perm')))
     else: idx = torch.arange(n)
     total = self.num_samples * self.world_size
     if total > n: idx = torch.cat([idx, idx.repeat(math.ceil(total / n))[:total - n]])

@@ -77,7 +77,8 @@ class ResultLog:
 
     def save(self):
         "Write the file atomically (nothing to do in memory)."
-        if self.path is not None: atomic_write_text(self.path, json.dumps({'meta': self.meta, 'records': self.records}, indent=1))
+        if self.path is not None:
+            atomic_write_text(self.path, json.dumps({'meta': self.meta, 'records': self.records}, indent=1))
 
     def add(self, rec: dict):
         "Record a finished point (replacing one of the same key) and save."
@@ -102,10 +103,14 @@ OBJECTIVE_METHODS = ('alds', 'alds_error')    # methods whose result depends on 
 class SweepOptions:
     "How `sweep` compresses, measures and records its points."
     objective: str|None = None       # of the ALDS variants (None: `compress`'s default, which depends on `calib`)
-    calib: torch.Tensor|None = None  # calibration inputs every method uses (None: data-free; the methods of `data_methods()` need them)
-    guard: bool = True               # False: ALDS without the `k = 1` guard (the reference code's choice; its own points)
-    iterative: bool = False          # keeps from large to small, each step starting from the network the previous one left
-    out: object = None               # results file (JSON), written after every point and resumed from; side files in `<out>.d/`
+    # calibration inputs every method uses (None: data-free; the methods of `data_methods()` need them)
+    calib: torch.Tensor|None = None
+    # False: ALDS without the `k = 1` guard (the reference code's choice; its own points)
+    guard: bool = True
+    # keeps from large to small, each step starting from the network the previous one left
+    iterative: bool = False
+    # results file (JSON), written after every point and resumed from; side files in `<out>.d/`
+    out: object = None
     seed: int = 0                    # seed of the compressions and the retraining
     device: object = None            # where points are measured and retrained (None: the model's)
     progress: bool = True            # a line per point
@@ -117,7 +122,8 @@ class SweepOptions:
 
 @dataclass
 class Retraining:
-    "How `sweep` retrains every point: the last `epochs` of the original `schedule` replayed on `train_dl` (LR rewinding)."
+    """How `sweep` retrains every point: the last `epochs` of the original `schedule` replayed on `train_dl` (LR
+    rewinding)."""
     train_dl: object                 # the training data
     schedule: Schedule               # the original training schedule
     epochs: int                      # epochs replayed after each compression (`r`)
@@ -128,7 +134,8 @@ class Retraining:
         if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or self.epochs < 1:
             raise ValueError(f'Retraining.epochs must be an int >= 1, got {self.epochs!r}')
         if self.train_dl is None or not isinstance(self.schedule, Schedule):
-            raise ValueError('retraining needs train_dl and the original training schedule (a Schedule) for LR rewinding')
+            raise ValueError('retraining needs train_dl and the original training schedule (a Schedule) for LR '
+                             'rewinding')
         if self.epochs > self.schedule.total_epochs:
             raise ValueError(f"Retraining.epochs ({self.epochs}) cannot exceed the schedule's {self.schedule.total_epochs:g} epochs")
 
@@ -174,7 +181,8 @@ def _measured(small: nn.Module, test_dl, x: torch.Tensor, base: dict) -> dict:
 _SWEEP_RETRAIN = {'train_dl': 'train_dl', 'schedule': 'schedule', 'retrain_epochs': 'epochs'}
 
 def legacy_sweep_keywords(f):
-    "Accept `sweep`'s keyword arguments of the previous release (`SweepOptions` fields, `train_dl`, `schedule`, `retrain_epochs`, `fit_kw`)."
+    """Accept `sweep`'s keyword arguments of the previous release (`SweepOptions` fields, `train_dl`, `schedule`,
+    `retrain_epochs`, `fit_kw`)."""
     opt_keys = {x.name for x in fields(SweepOptions)}
     @functools.wraps(f)
     def wrapper(*args, **kw):

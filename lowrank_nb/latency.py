@@ -170,7 +170,8 @@ def _geometry(m: nn.Module) -> str:
     f = getattr(d, 'out_channels', None) or d.out_features
     c = getattr(e, 'in_channels', None) or e.in_features
     g = f"{'conv' if hasattr(e, 'kernel_size') else 'linear'}-f{f}-c{c}-b{int(d.bias is not None)}"
-    if hasattr(e, 'kernel_size'): g += f'-k{tuple(e.kernel_size)}-s{tuple(e.stride)}-p{e.padding}-d{tuple(e.dilation)}-{e.padding_mode}'
+    if hasattr(e, 'kernel_size'):
+        g += f'-k{tuple(e.kernel_size)}-s{tuple(e.stride)}-p{e.padding}-d{tuple(e.dilation)}-{e.padding_mode}'
     return g
 
 def _memory_format(x: torch.Tensor) -> str:
@@ -319,7 +320,8 @@ def latency_costs(model: nn.Module, example_input, names: list[str], ks: list[li
             probe = _shared_copy(model)
             for n, j in sub.items(): set_submodule(probe, n, _layout_like(empty_factored(layers[n], k, j), layers[n]))
             set_fastest_modes(probe, example_input, lc, warmup=warmup, repeats=repeats)
-            for n, t in layer_times_in_model(probe, example_input, list(sub), warmup, repeats).items(): lc.put(fkey(n, k, sub[n]), t)
+            for n, t in layer_times_in_model(probe, example_input, list(sub), warmup, repeats).items():
+                lc.put(fkey(n, k, sub[n]), t)
             del probe
     finally: lc.save()                               # what was measured is kept even if interrupted
     costs = [(lc.get(dkey(n)), {k: interpolate_ranks(grid, [lc.get(fkey(n, k, j)) for j in grid], rank[n][k])
@@ -449,7 +451,8 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
         if node.op != 'call_module' or not isinstance(mods[node.target], nn.modules.batchnorm._BatchNorm): continue
         # fold only into a layer called once, whose output only this BatchNorm reads
         src = node.args[0]
-        if not (isinstance(src, torch.fx.Node) and src.op == 'call_module' and len(src.users) == 1 and calls[src.target] == 1): continue
+        if not (isinstance(src, torch.fx.Node) and src.op == 'call_module' and len(src.users) == 1 and calls[src.target] == 1):
+            continue
         layer, bn = mods[src.target], mods[node.target]
         if isinstance(layer, FactoredPair):
             if (new := _folded(layer.decoder, bn)) is None: continue

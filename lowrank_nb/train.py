@@ -228,7 +228,8 @@ def _resolve_device(device, local_rank: int = 0) -> torch.device:
     d = default_device() if device is None else torch.device(device)
     if d.type == 'cuda':
         if not torch.cuda.is_available(): raise ValueError(f"device {d} requested but CUDA is not available")
-        if d.index is None: d = torch.device('cuda', local_rank if int(os.environ.get('WORLD_SIZE', 1)) > 1 else torch.cuda.current_device())
+        if d.index is None:
+            d = torch.device('cuda', local_rank if int(os.environ.get('WORLD_SIZE', 1)) > 1 else torch.cuda.current_device())
     return d
 
 def _model_device(model: nn.Module) -> torch.device:
@@ -256,7 +257,8 @@ def _to_device(batch, device: torch.device, channels_last: bool|None = None):
     if not (torch.is_tensor(x) and torch.is_tensor(y)):
         raise TypeError(f"loaders must yield tensors, got ({type(x).__name__}, {type(y).__name__})")
     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-    if (device.type == 'cuda' if channels_last is None else channels_last) and x.dim() == 4: x = x.contiguous(memory_format=torch.channels_last)
+    if (device.type == 'cuda' if channels_last is None else channels_last) and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
     return x, y
 
 def _all_reduce(t: torch.Tensor) -> torch.Tensor:
@@ -322,7 +324,8 @@ class TrainConfig:
     weight_decay: float = 1e-4       # SGD weight decay
     wd_bn_bias: bool = False         # apply weight decay to 1-d parameters (BN weights/biases, biases) too
     label_smoothing: float = 0.0     # cross-entropy label smoothing, in [0, 1)
-    seed: int = 0                    # seeds initialisation-independent randomness: data order and augmentation per epoch
+    # seeds initialisation-independent randomness: data order and augmentation per epoch
+    seed: int = 0
 
     def __post_init__(self):
         if self.epochs is not None and not (isinstance(self.epochs, int) and self.epochs >= 1):
@@ -336,11 +339,14 @@ class TrainConfig:
 @dataclass
 class RunOptions:
     "Where and how `fit` runs: device, checkpoints, progress, precision."
-    device: object = None            # cpu, cuda, cuda:N or a torch.device (None: cuda if available; under torchrun, LOCAL_RANK's)
+    # cpu, cuda, cuda:N or a torch.device (None: cuda if available; under torchrun, LOCAL_RANK's)
+    device: object = None
     ckpt_path: object = None         # write a checkpoint here after every epoch (atomically), to resume from
     resume: bool = False             # continue from `ckpt_path` if it exists (the same schedule)
-    progress: bool = True            # bars in a notebook or on a terminal, a line per epoch otherwise (see `progress_mode`)
-    bf16: bool|None = None           # bf16 autocast and channels-last (None: on CUDA; True on a CPU with bf16 units is ~2× faster)
+    # bars in a notebook or on a terminal, a line per epoch otherwise (see `progress_mode`)
+    progress: bool = True
+    # bf16 autocast and channels-last (None: on CUDA; True on a CPU with bf16 units is ~2× faster)
+    bf16: bool|None = None
 
     def __post_init__(self):
         if self.resume and self.ckpt_path is None: raise ValueError("resume=True needs a ckpt_path")
@@ -410,7 +416,8 @@ def _set_rng_state(s: dict):
     random.setstate(s['python'])
     n = s['numpy']; np.random.set_state((n[0], n[1].numpy().astype(np.uint32), n[2], n[3], n[4]))
     torch.set_rng_state(s['torch'])
-    if s['cuda'] and torch.cuda.is_available() and len(s['cuda']) == torch.cuda.device_count(): torch.cuda.set_rng_state_all(s['cuda'])
+    if s['cuda'] and torch.cuda.is_available() and len(s['cuda']) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(s['cuda'])
 
 # %% ../nbs/08_train.ipynb #5f11ccec
 def _resolve_schedule(schedule: Schedule | None, lr: float | None, epochs: int | None) -> tuple[Schedule, int]:
@@ -487,7 +494,8 @@ def _report(history: History, mb):
 
 # %% ../nbs/08_train.ipynb #9c29b938
 def _legacy_train_keywords(f):
-    "Accept `fit`/`retrain`'s keyword arguments of the previous release (`epochs=`, `lr=`, `momentum=`, `device=`, …) with a `FutureWarning`."
+    """Accept `fit`/`retrain`'s keyword arguments of the previous release (`epochs=`, `lr=`, `momentum=`, `device=`, …)
+    with a `FutureWarning`."""
     cfg_keys, run_keys = {x.name for x in fields(TrainConfig)}, {x.name for x in fields(RunOptions)}
     @functools.wraps(f)
     def wrapper(*args, **kw):
@@ -559,6 +567,7 @@ def retrain(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None, sch
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
     if not (isinstance(r, int) and r >= 0): raise ValueError(f"r must be an int >= 0, got {r!r}")
-    if config is not None and config.epochs is not None: raise TypeError("retrain takes no `epochs`: the rewound schedule sets it")
+    if config is not None and config.epochs is not None:
+        raise TypeError("retrain takes no `epochs`: the rewound schedule sets it")
     if r == 0: return History()
     return fit(model, train_dl, valid_dl, schedule.rewind(r), config, run, callbacks)
