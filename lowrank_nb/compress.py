@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_compress.ipynb #c7a061c9
 from __future__ import annotations
-import copy, math, time, dataclasses, functools, inspect, warnings
+import copy, math, time, dataclasses
 from dataclasses import dataclass, asdict
 from typing import Callable
 from fastcore.basics import patch
@@ -17,15 +17,15 @@ from .allocation import (allocate, nearest_k, check_multiple, check_keep, check_
                                    solve_sum, Allocation, BudgetError, unreachable, OBJECTIVES, SOLVERS)
 from .calibrate import (Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors,
                                   calibrate_layers, recalibrate_bn, output_distance, DATA_OBJECTIVES)
-from .core import first_tensor, replace_modules
+from .core import first_tensor, replace_modules, old_keywords
 
 # %% auto #0
 __all__ = ['METHODS', 'BUDGETS', 'DEFAULT_OBJECTIVE', 'DEFAULT_DATA_OBJECTIVE', 'ALL_OBJECTIVES', 'LRANK_LOG10_LAMBDA',
-           'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs', 'apply_plan',
-           'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'budget_total', 'register_budget',
-           'default_objective', 'AllocOptions', 'check_budget_args', 'check_compress_args', 'compressible_layers',
-           'used_layers', 'energy_rank', 'largest_fitting', 'uniform_allocation', 'data_methods', 'calibrated_build',
-           'data_allocation', 'Compression', 'unreachable_error', 'legacy_keywords', 'compress']
+           'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'legacy_keywords', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs',
+           'apply_plan', 'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'budget_total',
+           'register_budget', 'default_objective', 'AllocOptions', 'check_budget_args', 'check_compress_args',
+           'compressible_layers', 'used_layers', 'energy_rank', 'largest_fitting', 'uniform_allocation', 'data_methods',
+           'calibrated_build', 'data_allocation', 'Compression', 'unreachable_error', 'compress']
 
 # %% ../nbs/05_compress.ipynb #208a5489
 from .core import count_params, count_macs, hooked_eval, run_model   # the counters every chapter shares
@@ -609,30 +609,17 @@ def unreachable_error(keep: float, job: Compression) -> BudgetError:
 # %% ../nbs/05_compress.ipynb #8e21f5b1
 _LATENCY_KEYWORDS = {'latency_cache': 'cache', 'latency_rounds': 'rounds', 'latency_tol': 'tol', 'latency_form': 'form'}
 
-def legacy_keywords(f):
-    """Accept `compress`'s keyword arguments of the previous release (each `AllocOptions` field, `latency_*`) with a
-    `FutureWarning`."""
-    alloc_keys = {fl.name for fl in dataclasses.fields(AllocOptions)}
-    @functools.wraps(f)
-    def wrapper(*args, **kw):
-        old = [k for k in kw if k in alloc_keys or k in _LATENCY_KEYWORDS]
-        if not old: return f(*args, **kw)
-        warnings.warn(f'{f.__name__}({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: pass '
-                      'alloc=AllocOptions(...) for the allocation, budget=LatencyBudget(...) for the latency settings', FutureWarning, stacklevel=2)
-        bound = inspect.signature(f).bind_partial(*args, **{k: v for k, v in kw.items() if k not in old})
-        a = bound.arguments
-        a['alloc'] = dataclasses.replace(a.get('alloc') or AllocOptions(), **{k: kw[k] for k in old if k in alloc_keys})
-        lat = {_LATENCY_KEYWORDS[k]: kw[k] for k in old if k in _LATENCY_KEYWORDS}
-        if lat:
-            lb = BUDGETS.get('latency')
-            if lb is None: raise ValueError('latency_* options need the latency budget: import lowrank_nb')
-            b = a.get('budget', 'params')
-            base = b if isinstance(b, type(lb)) else lb
-            # the settings are checked whatever the budget, as before
-            lb = dataclasses.replace(base, **lat)
-            if b == 'latency' or b is base: a['budget'] = lb
-        return f(*bound.args, **bound.kwargs)
-    return wrapper
+def _latency_settings(a: dict, old: dict):
+    "The `latency_*` keywords of the previous release, as the settings of the latency budget (checked whatever the budget)."
+    lb = BUDGETS.get('latency')
+    if lb is None: raise ValueError('latency_* options need the latency budget: import lowrank_nb')
+    b = a.get('budget', 'params')
+    base = b if isinstance(b, type(lb)) else lb
+    lb = dataclasses.replace(base, **{_LATENCY_KEYWORDS[k]: v for k, v in old.items() if k in _LATENCY_KEYWORDS})
+    if b == 'latency' or b is base: a['budget'] = lb
+
+legacy_keywords = old_keywords({'alloc': AllocOptions}, 'pass alloc=AllocOptions(...) for the allocation, '
+                               'budget=LatencyBudget(...) for the latency settings', {k: _latency_settings for k in _LATENCY_KEYWORDS})
 
 # %% ../nbs/05_compress.ipynb #f3e106d5
 @legacy_keywords

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #525c6015
 from __future__ import annotations
-import contextlib, math, os, tempfile
+import contextlib, dataclasses, functools, inspect, math, os, tempfile, warnings
 from pathlib import Path
 import torch
 from torch import nn
@@ -12,7 +12,7 @@ from torch import nn
 # %% auto #0
 __all__ = ['MAC_RULES', 'first_tensor', 'run_model', 'hooked_eval', 'count_params', 'macs_per_output', 'count_macs',
            'set_submodule', 'module_names', 'replace_modules', 'atomic_write', 'atomic_torch_save', 'atomic_write_text',
-           'cache_dir']
+           'cache_dir', 'old_keywords']
 
 # %% ../nbs/00_core.ipynb #eb658edd
 def first_tensor(x) -> torch.Tensor|None:
@@ -119,3 +119,29 @@ def atomic_write_text(path, text: str) -> Path:
 def cache_dir() -> Path:
     "Folder for caches (decoded data, latency tables): `$LOWRANK_NB_CACHE` if set, else `~/.cache/lowrank_nb`."
     return Path(os.environ.get('LOWRANK_NB_CACHE') or Path.home()/'.cache'/'lowrank_nb').expanduser()
+
+# %% ../nbs/00_core.ipynb #64d0672e
+def old_keywords(groups: dict, hint: str, extra: dict|None = None):
+    """Decorator: accept keyword arguments of a previous release, with a `FutureWarning` that says `hint`. `groups` maps a
+    parameter to the options dataclass it holds (an old keyword naming one of its fields goes into it); `extra` maps
+    any other old keyword to a function `(arguments, old)` that puts the `old` values where they belong now."""
+    extra = extra or {}
+    def deco(f):
+        fields_of = {p: {x.name for x in dataclasses.fields(cls)} for p, cls in groups.items()}
+        sig = inspect.signature(f)
+        @functools.wraps(f)
+        def wrapper(*args, **kw):
+            old = [k for k in kw if k in extra or any(k in fs for fs in fields_of.values())]
+            if not old: return f(*args, **kw)
+            warnings.warn(f'{f.__name__}({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: {hint}',
+                          FutureWarning, stacklevel=2)
+            bound = sig.bind_partial(*args, **{k: v for k, v in kw.items() if k not in old})
+            a = bound.arguments
+            for p, cls in groups.items():
+                mine = {k: kw[k] for k in old if k in fields_of[p]}
+                if mine: a[p] = dataclasses.replace(a.get(p) or cls(), **mine)
+            rest = {k: kw[k] for k in old if k in extra and not any(k in fs for fs in fields_of.values())}
+            for fix in dict.fromkeys(extra[k] for k in rest): fix(a, rest)
+            return f(*bound.args, **bound.kwargs)
+        return wrapper
+    return deco

@@ -4,8 +4,8 @@
 
 # %% ../nbs/12_experiments.ipynb #f5da54a9
 from __future__ import annotations
-import copy, functools, hashlib, inspect, json, time, warnings
-from dataclasses import dataclass, fields, replace
+import copy, hashlib, json, time
+from dataclasses import dataclass, replace
 from pathlib import Path
 import torch
 from torch import nn
@@ -14,12 +14,12 @@ from .compress import compress, default_objective, data_methods, AllocOptions, M
 from .factor import recompose_model
 from .allocation import check_keep, check_choice
 from .train import evaluate, retrain, Schedule, TrainConfig, RunOptions
-from .core import atomic_write_text, atomic_torch_save
+from .core import atomic_write_text, atomic_torch_save, old_keywords
 
 # %% auto #0
-__all__ = ['PAPER_TABLE1', 'OBJECTIVE_METHODS', 'point_key', 'model_fingerprint', 'ResultLog', 'measure', 'SweepOptions',
-           'Retraining', 'legacy_sweep_keywords', 'sweep', 'compress_only_table', 'plot_sweep', 'table1',
-           'table1_markdown', 'load_results']
+__all__ = ['PAPER_TABLE1', 'OBJECTIVE_METHODS', 'legacy_sweep_keywords', 'point_key', 'model_fingerprint', 'ResultLog', 'measure',
+           'SweepOptions', 'Retraining', 'sweep', 'compress_only_table', 'plot_sweep', 'table1', 'table1_markdown',
+           'load_results']
 
 # %% ../nbs/12_experiments.ipynb #5d5694b1
 PAPER_TABLE1 = {
@@ -178,27 +178,15 @@ def _measured(small: nn.Module, test_dl, x: torch.Tensor, base: dict) -> dict:
                 keep_macs=m['macs'] / base['macs'], top1_before=m['top1'], top5_before=m['top5'])
 
 # %% ../nbs/12_experiments.ipynb #1a109561
-_SWEEP_RETRAIN = {'train_dl': 'train_dl', 'schedule': 'schedule', 'retrain_epochs': 'epochs'}
+def _retraining(a: dict, old: dict):
+    "`train_dl=`, `schedule=`, `retrain_epochs=` and `fit_kw=` of the previous release, as a `Retraining`."
+    if not old.get('retrain_epochs'): return
+    fk = dict(old.get('fit_kw') or {})
+    cbs = fk.pop('callbacks', None)
+    a['retraining'] = Retraining(old.get('train_dl'), old.get('schedule'), old['retrain_epochs'], TrainConfig(**fk) if fk else None, cbs)
 
-def legacy_sweep_keywords(f):
-    """Accept `sweep`'s keyword arguments of the previous release (`SweepOptions` fields, `train_dl`, `schedule`,
-    `retrain_epochs`, `fit_kw`)."""
-    opt_keys = {x.name for x in fields(SweepOptions)}
-    @functools.wraps(f)
-    def wrapper(*args, **kw):
-        old = [k for k in kw if k in opt_keys or k in _SWEEP_RETRAIN or k == 'fit_kw']
-        if not old: return f(*args, **kw)
-        warnings.warn(f'sweep({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: pass '
-                      'options=SweepOptions(...) and retraining=Retraining(...)', FutureWarning, stacklevel=2)
-        a = inspect.signature(f).bind_partial(*args, **{k: v for k, v in kw.items() if k not in old}).arguments
-        a['options'] = replace(a.get('options') or SweepOptions(), **{k: kw[k] for k in old if k in opt_keys})
-        if kw.get('retrain_epochs'):
-            fk = dict(kw.get('fit_kw') or {})
-            cbs = fk.pop('callbacks', None)
-            a['retraining'] = Retraining(kw.get('train_dl'), kw.get('schedule'), kw['retrain_epochs'],
-                                         TrainConfig(**fk) if fk else None, cbs)
-        return f(**a)
-    return wrapper
+legacy_sweep_keywords = old_keywords({'options': SweepOptions}, 'pass options=SweepOptions(...) and retraining=Retraining(...)',
+                                     {k: _retraining for k in ('train_dl', 'schedule', 'retrain_epochs', 'fit_kw')})
 
 # %% ../nbs/12_experiments.ipynb #c8e26527
 @legacy_sweep_keywords

@@ -4,8 +4,8 @@
 
 # %% ../nbs/08_train.ipynb #7bca4907
 from __future__ import annotations
-import os, sys, math, time, json, random, warnings, contextlib, functools, inspect
-from dataclasses import dataclass, field, fields, asdict, replace
+import os, sys, math, time, json, random, warnings, contextlib
+from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 import numpy as np
@@ -173,7 +173,7 @@ class History:
                         f" {f(self.top1[i],7)} {f(self.top5[i],7)} {f(self.lr[i],9)} {f(self.seconds[i],8)}")
         return '\n'.join(rows)
 
-from .core import atomic_write_text, atomic_torch_save, hooked_eval
+from .core import atomic_write_text, atomic_torch_save, hooked_eval, old_keywords
 
 # %% ../nbs/08_train.ipynb #cbfa6bd5
 @patch
@@ -493,26 +493,16 @@ def _report(history: History, mb):
     else: print(line, flush=True)
 
 # %% ../nbs/08_train.ipynb #9c29b938
-def _legacy_train_keywords(f):
-    """Accept `fit`/`retrain`'s keyword arguments of the previous release (`epochs=`, `lr=`, `momentum=`, `device=`, …)
-    with a `FutureWarning`."""
-    cfg_keys, run_keys = {x.name for x in fields(TrainConfig)}, {x.name for x in fields(RunOptions)}
-    @functools.wraps(f)
-    def wrapper(*args, **kw):
-        old = [k for k in kw if k in cfg_keys or k in run_keys or k == 'lr']
-        if not old: return f(*args, **kw)
-        warnings.warn(f'{f.__name__}({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: pass '
-                      'config=TrainConfig(...), run=RunOptions(...) and a Schedule', FutureWarning, stacklevel=2)
-        a = inspect.signature(f).bind_partial(*args, **{k: v for k, v in kw.items() if k not in old}).arguments
-        a['config'] = replace(a.get('config') or TrainConfig(), **{k: kw[k] for k in old if k in cfg_keys})
-        a['run'] = replace(a.get('run') or RunOptions(), **{k: kw[k] for k in old if k in run_keys})
-        if 'lr' in kw:
-            if f.__name__ == 'retrain': raise TypeError("retrain takes no `lr`: the rewound schedule sets it")
-            a['schedule'] = _resolve_schedule(a.get('schedule'), kw['lr'], a['config'].epochs)[0]
-        return f(**a)
-    return wrapper
+def _lr_schedule(a: dict, old: dict):
+    "`lr=` of the previous release: a constant schedule over `config.epochs` (as before)."
+    a['schedule'] = _resolve_schedule(a.get('schedule'), old['lr'], (a.get('config') or TrainConfig()).epochs)[0]
 
-@_legacy_train_keywords
+def _no_lr(a: dict, old: dict): raise TypeError("retrain takes no `lr`: the rewound schedule sets it")
+
+_TRAIN_GROUPS = {'config': TrainConfig, 'run': RunOptions}
+_TRAIN_HINT = 'pass config=TrainConfig(...), run=RunOptions(...) and a Schedule'
+
+@old_keywords(_TRAIN_GROUPS, _TRAIN_HINT, {'lr': _lr_schedule})
 def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, schedule: Schedule | None = None,
         config: TrainConfig | None = None, run: RunOptions | None = None, callbacks: Sequence | None = None) -> History:
     """Train `model` in place with SGD over `train_dl` following `schedule` (without one: a constant 0.1 over
@@ -560,7 +550,7 @@ def fit(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None = None, 
     return history
 
 # %% ../nbs/08_train.ipynb #decd1d76
-@_legacy_train_keywords
+@old_keywords(_TRAIN_GROUPS, _TRAIN_HINT, {'lr': _no_lr})
 def retrain(model: nn.Module, train_dl: Iterable, valid_dl: Iterable | None, schedule: Schedule, r: int,
             config: TrainConfig | None = None, run: RunOptions | None = None, callbacks: Sequence | None = None) -> History:
     "Fine-tune `model` for `r` epochs replaying the last `r` epochs of `schedule` (LR rewinding); the rest as in `fit`."
