@@ -284,8 +284,10 @@ def _exact_menus(weights, shapes, tables, mults, budget, strides=(32, 8, 2, 1), 
     lo = [{k: v.clone() for k, v in t.lower.items()} for t in tables]   # bounds on the exact error, tightened
     up = [{k: v.clone() for k, v in t.upper.items()} for t in tables]   # as exact values become known
     for stride in strides:
-        eps_lo = solve_minmax([layer_options(s, l, m, multiple, c) for s, l, m, c in zip(shapes, lo, mults, costs)], budget, refine=False)[1]
-        eps_up = solve_minmax([layer_options(s, u, m, multiple, c) for s, u, m, c in zip(shapes, up, mults, costs)], budget, refine=False)[1]
+        eps_lo = solve_minmax([layer_options(s, l, m, multiple, c) for s, l, m, c in zip(shapes, lo, mults, costs)],
+                              budget, refine=False)[1]
+        eps_up = solve_minmax([layer_options(s, u, m, multiple, c) for s, u, m, c in zip(shapes, up, mults, costs)],
+                              budget, refine=False)[1]
         for W, s, t, l, u in zip(weights, shapes, tables, lo, up):
             for k in t.ks:
                 if k == 1: continue

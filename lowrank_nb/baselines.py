@@ -298,7 +298,8 @@ def _sliced(m, out_idx=None, in_idx=None):
     ref = next((t for t in (W, getattr(m, 'running_mean', None)) if t is not None), torch.empty(0))
     kw = dict(device=ref.device, dtype=ref.dtype)
     if isinstance(m, _BN):
-        new = type(m)(len(out_idx), eps=m.eps, momentum=m.momentum, affine=m.affine, track_running_stats=m.track_running_stats, **kw)
+        new = type(m)(len(out_idx), eps=m.eps, momentum=m.momentum, affine=m.affine,
+                      track_running_stats=m.track_running_stats, **kw)
         with torch.no_grad():
             if m.affine: new.weight.copy_(m.weight[out_idx]); new.bias.copy_(m.bias[out_idx])
             if m.track_running_stats:
@@ -417,7 +418,8 @@ def compress_ft(model: nn.Module, keep: float, budget: str = 'params', example_i
                                params_before=sum(q.numel() for q in conv.parameters()),
                                params_after=sum(q.numel() for q in rep.parameters()), channels=n))
     skipped = [(n, r) for n, r in why.items()]
-    plan = Plan('ft', 'none', budget, keep, lps, skipped, count_params(model), count_params(new), seed=seed, solver='none')
+    plan = Plan('ft', 'none', budget, keep, lps, skipped, count_params(model), count_params(new), seed=seed,
+                solver='none')
     recount_macs(plan, new, example_input, macs)
     return new, plan
 
@@ -441,7 +443,8 @@ def filter_sensitivity(model: nn.Module, x: torch.Tensor, ok: dict|None = None, 
             with torch.no_grad(): model(x[i:i + batch_size])
             for name, p in ok.items():
                 W = model.get_submodule(p.consumer).weight.detach().abs().float()
-                Wc = W.reshape(W.shape[0], -1, p.per_channel * (W[0, 0].numel() if p.consumer_kind == 'conv' else 1)).sum(-1)  # f × C
+                Wc = W.reshape(W.shape[0], -1,
+                               p.per_channel * (W[0, 0].numel() if p.consumer_kind == 'conv' else 1)).sum(-1)  # f × C
                 share = acts[name][:, None, :] * Wc[None]                    # samples × f × C
                 share = share / share.sum(-1, keepdim=True).clamp_min(torch.finfo(share.dtype).tiny)
                 sens[name] = torch.maximum(sens[name], share.amax((0, 1)).cpu())
@@ -525,7 +528,8 @@ def apply_baseline_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.M
         raise ValueError('a PFP plan cannot be re-applied without data: use compress_pfp(model, keep, data=...) or '
                          'init=False to load saved weights')
     if plan.method in ('ft', 'pfp'):
-        return prune_filters(model, {lp.name: lp.channels for lp in plan.layers if getattr(lp, 'channels', None)}, init=init)
+        return prune_filters(model, {lp.name: lp.channels for lp in plan.layers if getattr(lp, 'channels', None)},
+                             init=init)
     if plan.method != 'pca':
         raise ValueError(f"apply_baseline_plan: plan method must be 'pca', 'ft' or 'pfp', got {plan.method!r}")
     if init:

@@ -118,7 +118,8 @@ def fold_order(layer: nn.Module) -> torch.Tensor|None:
     c, kappa = layer.weight.shape[1], math.prod(layer.kernel_size)
     return (torch.arange(kappa)[None, :] * c + torch.arange(c)[:, None]).reshape(-1)
 
-def layer_rows(layer: nn.Module, x: torch.Tensor, out_shape: tuple, positions: torch.Tensor|None = None) -> torch.Tensor:
+def layer_rows(layer: nn.Module, x: torch.Tensor, out_shape: tuple,
+               positions: torch.Tensor|None = None) -> torch.Tensor:
     """The input rows that `layer` (Linear or Conv1d/2d/3d) multiplies by its folded weight: for a conv, the kernel window
     (im2col column) at each output position of `out_shape` (or only at the flat `positions`, the same for every sample),
     flattened like `fold_weight`; for a linear layer, the input vectors. Returns `(samples·positions) × (c·κ)`."""
@@ -378,7 +379,8 @@ def _bn_shift(n: int, store: dict):
         (vo, mo), (vc, mc) = (torch.var_mean(_feature_rows(h.float(), bn), 0) for h in (x[:n], x[n:]))
         live = vo > 1e-12 * vo.max().clamp_min(torch.finfo(vo.dtype).tiny)     # a dead channel keeps its variance
         mean = bn.running_mean.float() + (mc - mo)
-        var = torch.where(live, bn.running_var.float() * vc / vo.clamp_min(torch.finfo(vo.dtype).tiny), bn.running_var.float())
+        var = torch.where(live, bn.running_var.float() * vc / vo.clamp_min(torch.finfo(vo.dtype).tiny),
+                          bn.running_var.float())
         store[bn] = (mean, var)
         out[n:] = F.batch_norm(x[n:], mean, var, bn.weight, bn.bias, False, 0., bn.eps)
         return out

@@ -155,7 +155,8 @@ def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, 
     model = fmnist_net(width=cfg['width'])
     sched = make_schedule('onecycle', cfg['epochs'], cfg['lr'])
     say(f"training fmnist_net(width={cfg['width']}) on {len(tx)} images for {cfg['epochs']} epochs")
-    fit(model, train, None, sched, TrainConfig(weight_decay=5e-4, seed=seed), RunOptions(device=device, progress=progress))
+    fit(model, train, None, sched, TrainConfig(weight_decay=5e-4, seed=seed),
+        RunOptions(device=device, progress=progress))
     base = evaluate(model, test)
     base_macs = sum(count_macs(model, x).values())
     res = dict(config={**cfg, 'keeps': list(cfg['keeps'])}, baseline=dict(top1=base['top1'], params=count_params(model), macs=base_macs),
@@ -165,10 +166,12 @@ def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, 
     for method, with_data in DEMO_METHODS:
         for keep in cfg['keeps']:
             t = time.time()
-            small, plan = compress(model, keep, method=method, example_input=x, data=calib if with_data else None, alloc=AllocOptions(seed=seed))
+            small, plan = compress(model, keep, method=method, example_input=x, data=calib if with_data else None,
+                                   alloc=AllocOptions(seed=seed))
             tc = time.time() - t
             before = evaluate(small, test)['top1']
-            retrain(small, train, None, sched, 1, TrainConfig(weight_decay=5e-4, seed=seed), RunOptions(device=device, progress=False))
+            retrain(small, train, None, sched, 1, TrainConfig(weight_decay=5e-4, seed=seed),
+                    RunOptions(device=device, progress=False))
             after = evaluate(small, test)['top1']
             r = dict(method=method + ('+data' if with_data else ''), keep=keep, params=plan.params_after, keep_params=plan.keep_params, macs=plan.macs_after,
                      keep_macs=plan.keep_macs, top1_before=before, top1_after=after, compress_seconds=round(tc, 2),
@@ -451,7 +454,8 @@ def _cmd_train(a):
     check_input(model, a.arch, data)
     train, test = load_data(data, a.root, a.batch_size, _device(a), a.limit, a.seed)
     out = Path(a.out)
-    run = RunOptions(device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume, bf16=True if a.bf16 else None)
+    run = RunOptions(device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume,
+                     bf16=True if a.bf16 else None)
     h = fit(model, train, test, make_schedule(a.schedule, a.epochs, a.lr), _sgd(a), run)
     save_checkpoint(out, {k: v.cpu().contiguous() for k, v in model.state_dict().items()})
     print(json.dumps({'out': str(out), 'epochs': len(h), 'top1': h.top1[-1] if len(h) else None}))
@@ -467,12 +471,14 @@ def _cmd_compress(a):
     ks = None if a.ks is None else _list_arg(a.ks, 'ks', int)
     if a.budget == 'latency': x = torch.randn(a.latency_batch, *INPUT_SHAPES[data])
     budget = LatencyBudget(form=a.latency_form) if a.budget == 'latency' else a.budget
-    alloc = AllocOptions(objective=a.objective, max_k=a.max_k, ks=ks, multiple=a.multiple, guard=not a.no_guard, seed=a.seed)
+    alloc = AllocOptions(objective=a.objective, max_k=a.max_k, ks=ks, multiple=a.multiple, guard=not a.no_guard,
+                         seed=a.seed)
     try: small, plan = compress(model, a.keep, budget=budget, method=a.method, example_input=x, data=calib, alloc=alloc)
     except RuntimeError as e:
         raise CLIError(f'compress failed on input shape {tuple(x.shape)} (wrong --data for --arch {a.arch}?): '
                        f'{str(e).splitlines()[0]}') from None
-    save_compressed(small, plan, a.out, arch=a.arch, extra={'ckpt': str(a.ckpt), 'keep': a.keep, 'budget': a.budget, 'method': a.method})
+    save_compressed(small, plan, a.out, arch=a.arch,
+                    extra={'ckpt': str(a.ckpt), 'keep': a.keep, 'budget': a.budget, 'method': a.method})
     if a.plan_json: atomic_write_text(a.plan_json, json.dumps(plan.to_dict(), indent=1))
     if a.report: atomic_write_text(a.report, repr(plan) + '\n')
     print(repr(plan))
@@ -482,13 +488,15 @@ def _cmd_retrain(a):
     data = a.data or default_dataset(model_arch(a))
     train, test = load_data(data, a.root, a.batch_size, _device(a), a.limit, a.seed)
     out = Path(a.out)
-    run = RunOptions(device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume, bf16=True if a.bf16 else None)
+    run = RunOptions(device=_device(a), ckpt_path=out.with_name(out.name + '.ckpt'), resume=a.resume,
+                     bf16=True if a.bf16 else None)
     if a.rewind_from_epochs:
         if a.epochs > a.rewind_from_epochs:
             raise CLIError(f'--epochs ({a.epochs}) cannot exceed --rewind-from-epochs ({a.rewind_from_epochs})')
         h = retrain(model, train, test, make_schedule(a.schedule, a.rewind_from_epochs, a.lr), a.epochs, _sgd(a), run)
     else: h = fit(model, train, test, make_schedule(a.schedule, a.epochs, a.lr), _sgd(a), run)
-    save_compressed(model.cpu(), plan, out, arch=model_arch(a), extra={'retrained_from': str(a.compressed), 'top1': h.top1[-1]})
+    save_compressed(model.cpu(), plan, out, arch=model_arch(a),
+                    extra={'retrained_from': str(a.compressed), 'top1': h.top1[-1]})
     print(json.dumps({'out': str(out), 'epochs': len(h), 'top1': h.top1[-1]}))
 
 def model_arch(a) -> str:
@@ -545,13 +553,15 @@ def _cmd_sweep(a):
         base = Path(str(a.out) + '.d')/'baseline.pt'
         if base.exists(): model.load_state_dict(load_checkpoint(base))
         else:
-            fit(model, train, test, sched, _sgd(a), RunOptions(device=dev, ckpt_path=base.with_suffix('.ckpt'), resume=True))
+            fit(model, train, test, sched, _sgd(a),
+                RunOptions(device=dev, ckpt_path=base.with_suffix('.ckpt'), resume=True))
             save_checkpoint(base, {k: v.cpu() for k, v in model.state_dict().items()})
     x = torch.zeros(1, *INPUT_SHAPES[data])
     meta = dict(arch=a.arch, data=data, ckpt=str(a.ckpt) if a.ckpt else None, test_images=test.dataset_size)
     n = _calib_count(a, methods)
     calib = calibration_images(train, n, a.seed) if n else None
-    runs = [methods] if a.calib is not None or not n else [tuple(m for m in methods if m not in data_methods()), tuple(m for m in methods if m in data_methods())]
+    runs = [methods] if a.calib is not None or not n else [tuple(m for m in methods if m not in data_methods()),
+                                                           tuple(m for m in methods if m in data_methods())]
     for ms in [r for r in runs if r]:             # without --calib: only the methods that need data get it
         with_data = a.calib is not None or any(m in data_methods() for m in ms)
         opts = SweepOptions(objective=a.objective, calib=calib if with_data else None, guard=not a.no_guard, iterative=a.iterative,

@@ -253,7 +253,8 @@ class Budget:
     def costs(self, model: nn.Module, example_input, layers: list, tables: list, multiple: int,
               macs: dict|None) -> BudgetCosts:
         "The costs of `layers` (found by `compressible_layers`) in this budget."
-        return BudgetCosts(budget_total(model, self.name, macs), [1.] * len(layers), sum(l.shape.dense_params for l in layers))
+        return BudgetCosts(budget_total(model, self.name, macs), [1.] * len(layers),
+                           sum(l.shape.dense_params for l in layers))
     def search(self, model: nn.Module, example_input, keep: float, attempt, costs: BudgetCosts):
         """The compressed model and plan for `keep`; `attempt(k)` allocates and builds at keep `k` of this budget's
         tables."""
@@ -266,7 +267,8 @@ class FlopsBudget(Budget):
     name, summary, needs_input = 'flops', 'multiply-accumulates of one forward pass of example_input (every conv and linear layer)', True
     def costs(self, model, example_input, layers, tables, multiple, macs):
         mults = [macs[l.name] / l.shape.dense_params for l in layers]
-        return BudgetCosts(budget_total(model, self.name, macs), mults, sum(m * l.shape.dense_params for m, l in zip(mults, layers)))
+        return BudgetCosts(budget_total(model, self.name, macs), mults,
+                           sum(m * l.shape.dense_params for m, l in zip(mults, layers)))
 
 def budget_total(model: nn.Module, budget: str, macs: dict|None = None) -> float:
     "The whole model in a counted budget: its parameters (`'params'`), or the sum of its per-layer `macs` (`'flops'`)."
@@ -532,7 +534,8 @@ class Compression:
         self.stats, self.dtables = None, None
         whiten = not cfg.refit or not m.refit                      # the statistics build the factors too: all samples
         if x is None or not (self.data_aware or whiten): return
-        self.stats = calibration_stats(self.model, [l.name for l in self.todo], x if whiten else x[:cfg.table_samples], cfg, fisher=self.data_aware)
+        self.stats = calibration_stats(self.model, [l.name for l in self.todo], x if whiten else x[:cfg.table_samples],
+                                       cfg, fisher=self.data_aware)
         missing = [l.name for l in self.todo if l.name not in self.stats]
         if missing: raise ValueError(f'layers {missing} are not called by the forward pass of the calibration data')
         if not self.data_aware: return
@@ -552,7 +555,8 @@ def solve(self: Compression, keep: float, objective: str) -> Allocation:
         a = self.alloc
         return allocate(self.weights, self.shapes, self.tables, target, c.mults, objective=objective, solver=a.solver, seed=a.seed,
                         multiple=self.multiple, costs=c.tables, guard=a.guard)
-    return uniform_allocation(self.method.pick, self.weights, self.shapes, self.tables, c.mults, target, self.multiple, c.tables)
+    return uniform_allocation(self.method.pick, self.weights, self.shapes, self.tables, c.mults, target, self.multiple,
+                              c.tables)
 
 @patch
 def layer_plans(self: Compression, alloc: Allocation) -> list:
@@ -570,7 +574,8 @@ def build(self: Compression, alloc: Allocation, objective: str):
     data."""
     lps, x = self.layer_plans(alloc), self.x
     if x is None:
-        small = replace_layers(self.model, [lp for lp in lps if lp.j], lambda layer, lp: factor_layer(layer, lp.k, lp.j))
+        small = replace_layers(self.model, [lp for lp in lps if lp.j],
+                               lambda layer, lp: factor_layer(layer, lp.k, lp.j))
     else: small, errs = calibrated_build(self.model, self.todo, {lp.name: (lp.k, lp.j) for lp in lps if lp.j}, self.x_fit, self.cfg,
                                          self.stats, self.method)
     for i, (lp, W) in enumerate(zip(lps, self.weights)):
@@ -578,7 +583,8 @@ def build(self: Compression, alloc: Allocation, objective: str):
         if x is None:
             lp.true_error = alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item()
         else:
-            lp.true_error, lp.output_error = _spectral_error(W, small.get_submodule(lp.name).recompose()), errs.get(lp.name)
+            fitted = small.get_submodule(lp.name).recompose()
+            lp.true_error, lp.output_error = _spectral_error(W, fitted), errs.get(lp.name)
     a = self.alloc
     plan = Plan(self.method.name, objective if self.method.by_objective else 'none', self.budget.name, None, lps, self.skipped,
                 count_params(self.model), 0, seed=a.seed, solver=a.solver, multiple=self.multiple,
@@ -610,7 +616,8 @@ def unreachable_error(keep: float, job: Compression) -> BudgetError:
 _LATENCY_KEYWORDS = {'latency_cache': 'cache', 'latency_rounds': 'rounds', 'latency_tol': 'tol', 'latency_form': 'form'}
 
 def _latency_settings(a: dict, old: dict):
-    "The `latency_*` keywords of the previous release, as the settings of the latency budget (checked whatever the budget)."
+    """The `latency_*` keywords of the previous release, as the settings of the latency budget (checked whatever the
+    budget)."""
     lb = BUDGETS.get('latency')
     if lb is None: raise ValueError('latency_* options need the latency budget: import lowrank_nb')
     b = a.get('budget', 'params')
@@ -635,7 +642,8 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
     m, b = check_compress_args(model, keep, budget, method, example_input, data, alloc, cfg)
     t0 = time.time()
     p0 = next(model.parameters(), None)
-    x = None if data is None or p0 is None else calibration_inputs(data, cfg.samples, like=first_tensor(example_input), device=p0.device, dtype=p0.dtype)
+    x = None if data is None or p0 is None else calibration_inputs(data, cfg.samples, like=first_tensor(example_input),
+                                                                   device=p0.device, dtype=p0.dtype)
     if m.run is not None: return m.run(model, keep, b.name, x, example_input, alloc.seed, cfg)
     job, tried = Compression(model, m, b, alloc, cfg, x, example_input), {}
     # 'auto': every candidate built, the closest outputs on held-out data kept

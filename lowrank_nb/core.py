@@ -133,7 +133,8 @@ def old_keywords(groups: dict, hint: str, extra: dict|None = None):
         def wrapper(*args, **kw):
             old = [k for k in kw if k in extra or any(k in fs for fs in fields_of.values())]
             if not old: return f(*args, **kw)
-            warnings.warn(f'{f.__name__}({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: {hint}',
+            warnings.warn(f'{f.__name__}({", ".join(f"{k}=" for k in old)}...) is deprecated and will be removed: '
+                          f'{hint}',
                           FutureWarning, stacklevel=2)
             bound = sig.bind_partial(*args, **{k: v for k, v in kw.items() if k not in old})
             a = bound.arguments

@@ -224,7 +224,8 @@ def find_cifar10(root=None, download: bool = False) -> ImageData:
                             "as a folder or a .tar.gz (like shared/data/cifar10-jpeg.tar.gz).")
 
 # %% ../nbs/06_data.ipynb #d6e1844e
-FMNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+FMNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte',
+                't10k-labels-idx1-ubyte')
 
 def _unpack_fmnist(src: Path) -> Path:
     """Decompress the four idx .gz files of `src` into `cache_dir()/FashionMNIST/raw/` (atomic writes); return the cache

@@ -159,7 +159,8 @@ def _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, 
     rel = keep * orig_cost / _cost(chain, budget, x)
     if rel > 1 + 1e-9:
         raise ValueError(f'keep {keep} is above what the chain already has; iterative keeps must decrease')
-    return compress(chain, min(rel, 1.0), budget=budget, method=method, example_input=x, data=calib, alloc=AllocOptions(objective=objective, guard=guard, seed=seed))
+    return compress(chain, min(rel, 1.0), budget=budget, method=method, example_input=x, data=calib,
+                    alloc=AllocOptions(objective=objective, guard=guard, seed=seed))
 
 # %% ../nbs/12_experiments.ipynb #c81e8448
 def _resume_chain(model: nn.Module, side: Path, key: str) -> nn.Module:
@@ -183,9 +184,11 @@ def _retraining(a: dict, old: dict):
     if not old.get('retrain_epochs'): return
     fk = dict(old.get('fit_kw') or {})
     cbs = fk.pop('callbacks', None)
-    a['retraining'] = Retraining(old.get('train_dl'), old.get('schedule'), old['retrain_epochs'], TrainConfig(**fk) if fk else None, cbs)
+    a['retraining'] = Retraining(old.get('train_dl'), old.get('schedule'), old['retrain_epochs'],
+                                 TrainConfig(**fk) if fk else None, cbs)
 
-legacy_sweep_keywords = old_keywords({'options': SweepOptions}, 'pass options=SweepOptions(...) and retraining=Retraining(...)',
+legacy_sweep_keywords = old_keywords({'options': SweepOptions},
+                                     'pass options=SweepOptions(...) and retraining=Retraining(...)',
                                      {k: _retraining for k in ('train_dl', 'schedule', 'retrain_epochs', 'fit_kw')})
 
 # %% ../nbs/12_experiments.ipynb #c8e26527
@@ -261,7 +264,8 @@ def compress_only_table(log: ResultLog) -> str:
     the best of each row in bold."""
     recs = [r for r in log.records if not r.get('iterative')]
     order = {m: i for i, m in enumerate(METHODS)}
-    labels = sorted(dict.fromkeys(_label(r) for r in recs), key=lambda l: (order.get(l.split('/')[0].split(' ')[0], len(order)), l))
+    labels = sorted(dict.fromkeys(_label(r) for r in recs),
+                    key=lambda l: (order.get(l.split('/')[0].split(' ')[0], len(order)), l))
     keeps = sorted({r['keep'] for r in recs}, reverse=True)
     top = {(r['keep'], _label(r)): r['top1_before'] for r in recs}
     lines = ['| keep | ' + ' | '.join(labels) + ' |', '|---|' + '---|' * len(labels)]
@@ -282,7 +286,8 @@ def plot_sweep(log: ResultLog, x: str = 'keep_params', after: bool = False, ax=N
     recs = [r for r in log.records if y in r]
     for lab in dict.fromkeys(_label(r) for r in recs):
         rs = sorted((r for r in recs if _label(r) == lab), key=lambda r: r[x])
-        ax.plot([r[x] for r in rs], [r[y] for r in rs], '-o' if lab.startswith('alds') else '--.', lw=2 if lab == 'alds' else 1, label=lab)
+        ax.plot([r[x] for r in rs], [r[y] for r in rs], '-o' if lab.startswith('alds') else '--.',
+                lw=2 if lab == 'alds' else 1, label=lab)
     ax.axhline(log.meta['baseline']['top1'], color='k', lw=0.8, ls=':', label='original')
     ax.set_xlabel({'keep_params': 'fraction of parameters kept', 'keep_macs': 'fraction of MACs kept'}[x])
     ax.set_ylabel('test top-1 (%)' + (' after retraining' if after else ', compressed only'))

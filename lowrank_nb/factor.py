@@ -129,7 +129,8 @@ def _conv_with(e: nn.Module, x: torch.Tensor, w: torch.Tensor, groups: int) -> t
     "Conv `e`'s geometry (stride, padding, dilation, padding mode) with weight `w` and `groups`, no bias."
     conv = _FCONV[w.ndim - 2]
     if e.padding_mode != 'zeros':
-        return conv(F.pad(x, e._reversed_padding_repeated_twice, mode=e.padding_mode), w, None, e.stride, 0, e.dilation, groups)
+        return conv(F.pad(x, e._reversed_padding_repeated_twice, mode=e.padding_mode), w, None, e.stride, 0, e.dilation,
+                    groups)
     return conv(x, w, None, e.stride, e.padding, e.dilation, groups)
 
 @patch
@@ -230,7 +231,8 @@ class FactoredLinear(FactoredPair):
     def to_dense(self) -> nn.Linear:
         "A plain `nn.Linear` equivalent to this pair."
         d = self.decoder
-        layer = nn.Linear(self.encoder.in_features, d.out_features, bias=d.bias is not None, device=d.weight.device, dtype=d.weight.dtype)
+        layer = nn.Linear(self.encoder.in_features, d.out_features, bias=d.bias is not None, device=d.weight.device,
+                          dtype=d.weight.dtype)
         layer.weight.copy_(self.recompose())
         if d.bias is not None: layer.bias.copy_(d.bias)
         return layer

@@ -153,7 +153,8 @@ def models_latency(models: dict, example_input, warmup: int = 2, repeats: int = 
     was = {n: m.training for n, m in models.items()}
     try:
         for m in models.values(): m.eval()
-        return time_calls({n: (lambda m=m: run_model(m, example_input)) for n, m in models.items()}, x0.device, warmup, repeats, inner, stat)
+        return time_calls({n: (lambda m=m: run_model(m, example_input)) for n, m in models.items()}, x0.device, warmup,
+                          repeats, inner, stat)
     finally:
         for n, m in models.items(): m.train(was[n])
 
@@ -402,12 +403,14 @@ class LatencyBudget(Budget):
             raise TypeError(f'LatencyBudget.cache must be a bool or a LatencyCache, got {self.cache!r}')
     def default_multiple(self, example_input) -> int: return default_multiple(first_tensor(example_input).device)
     def costs(self, model, example_input, layers, tables, multiple, macs) -> BudgetCosts:
-        lat = latency_costs(model, example_input, [l.name for l in layers], [t.ks for t in tables], multiple, cache=self.cache)
+        lat = latency_costs(model, example_input, [l.name for l in layers], [t.ks for t in tables], multiple,
+                            cache=self.cache)
         tabs = [(1e6 * d, {k: 1e6 * v for k, v in c.items()}) for d, c in lat.costs]          # microseconds
         return BudgetCosts(1e6 * lat.total, [1.] * len(layers), sum(d for d, _ in tabs), tabs, lat)
     def search(self, model, example_input, keep, attempt, costs):
         prepare = None if self.form == 'eager' else (lambda m: deploy(m, example_input, compile=self.form == 'compiled', cache=self.cache))
-        (small, plan), fit = fit_latency(model, example_input, keep, attempt, rounds=self.rounds, tol=self.tol, prepare=prepare)
+        (small, plan), fit = fit_latency(model, example_input, keep, attempt, rounds=self.rounds, tol=self.tol,
+                                         prepare=prepare)
         lat = costs.state
         predicted = 1 - sum(lp.latency_before - lp.latency_after for lp in plan.layers) / lat.total
         plan.latency_before, plan.latency_after, plan.device = fit.before, fit.after, lat.device

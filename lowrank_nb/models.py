@@ -100,7 +100,8 @@ class VGG(nn.Module):
             if v == 'M': layers.append(nn.MaxPool2d(2))
             else: layers += [nn.Conv2d(c, v, 3, padding=1, bias=False), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]; c = v
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Linear(c, hidden), nn.ReLU(inplace=True), nn.BatchNorm1d(hidden), nn.Linear(hidden, num_classes))
+        self.classifier = nn.Sequential(nn.Linear(c, hidden), nn.ReLU(inplace=True), nn.BatchNorm1d(hidden),
+                                        nn.Linear(hidden, num_classes))
         init_weights(self)
     def forward(self, x):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
@@ -158,8 +159,10 @@ class FMNISTNet(nn.Module):
         if width < 1 or hidden < 1: raise ValueError(f"FMNISTNet: width and hidden must be >= 1, got {width}, {hidden}")
         def cbr(i, o): return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)]
         w = width
-        self.features = nn.Sequential(*cbr(in_channels, w), nn.MaxPool2d(2), *cbr(w, 2*w), nn.MaxPool2d(2), *cbr(2*w, 4*w))
-        self.classifier = nn.Sequential(nn.Linear(4*w * 7 * 7, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Linear(hidden, num_classes))
+        self.features = nn.Sequential(*cbr(in_channels, w), nn.MaxPool2d(2), *cbr(w, 2*w), nn.MaxPool2d(2),
+                                      *cbr(2*w, 4*w))
+        self.classifier = nn.Sequential(nn.Linear(4*w * 7 * 7, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+                                        nn.Linear(hidden, num_classes))
         init_weights(self)
     def forward(self, x):
         return self.classifier(torch.flatten(self.features(x), 1))

@@ -229,7 +229,8 @@ def _resolve_device(device, local_rank: int = 0) -> torch.device:
     if d.type == 'cuda':
         if not torch.cuda.is_available(): raise ValueError(f"device {d} requested but CUDA is not available")
         if d.index is None:
-            d = torch.device('cuda', local_rank if int(os.environ.get('WORLD_SIZE', 1)) > 1 else torch.cuda.current_device())
+            d = torch.device('cuda',
+                             local_rank if int(os.environ.get('WORLD_SIZE', 1)) > 1 else torch.cuda.current_device())
     return d
 
 def _model_device(model: nn.Module) -> torch.device:
