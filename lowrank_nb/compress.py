@@ -21,11 +21,11 @@ from .core import first_tensor, replace_modules, old_keywords
 
 # %% auto #0
 __all__ = ['METHODS', 'BUDGETS', 'DEFAULT_OBJECTIVE', 'DEFAULT_DATA_OBJECTIVE', 'ALL_OBJECTIVES', 'LRANK_LOG10_LAMBDA',
-           'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'legacy_keywords', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs',
-           'apply_plan', 'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'budget_total',
-           'register_budget', 'default_objective', 'AllocOptions', 'check_budget_args', 'check_compress_args',
-           'compressible_layers', 'used_layers', 'energy_rank', 'largest_fitting', 'uniform_allocation', 'data_methods',
-           'calibrated_build', 'data_allocation', 'Compression', 'unreachable_error', 'compress']
+           'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs', 'apply_plan',
+           'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'budget_total', 'register_budget',
+           'default_objective', 'AllocOptions', 'check_budget_args', 'check_compress_args', 'compressible_layers',
+           'used_layers', 'energy_rank', 'largest_fitting', 'uniform_allocation', 'data_methods', 'calibrated_build',
+           'data_allocation', 'Compression', 'unreachable_error', 'compress']
 
 # %% ../nbs/05_compress.ipynb #208a5489
 from .core import count_params, count_macs, hooked_eval, run_model   # the counters every chapter shares
@@ -625,11 +625,11 @@ def _latency_settings(a: dict, old: dict):
     lb = dataclasses.replace(base, **{_LATENCY_KEYWORDS[k]: v for k, v in old.items() if k in _LATENCY_KEYWORDS})
     if b == 'latency' or b is base: a['budget'] = lb
 
-legacy_keywords = old_keywords({'alloc': AllocOptions}, 'pass alloc=AllocOptions(...) for the allocation, '
+_legacy_keywords = old_keywords({'alloc': AllocOptions}, 'pass alloc=AllocOptions(...) for the allocation, '
                                'budget=LatencyBudget(...) for the latency settings', {k: _latency_settings for k in _LATENCY_KEYWORDS})
 
 # %% ../nbs/05_compress.ipynb #f3e106d5
-@legacy_keywords
+@_legacy_keywords
 def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', method: str = 'alds', example_input=None,
              data=None, alloc: AllocOptions|None = None, calibration: Calibration|None = None) -> tuple[nn.Module, Plan]:
     """Compress `model` to `keep` of its parameters (`budget="params"`), multiply-accumulates (`"flops"`) or measured

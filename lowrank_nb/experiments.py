@@ -17,9 +17,8 @@ from .train import evaluate, retrain, Schedule, TrainConfig, RunOptions
 from .core import atomic_write_text, atomic_torch_save, old_keywords
 
 # %% auto #0
-__all__ = ['PAPER_TABLE1', 'OBJECTIVE_METHODS', 'legacy_sweep_keywords', 'point_key', 'model_fingerprint', 'ResultLog', 'measure',
-           'SweepOptions', 'Retraining', 'sweep', 'compress_only_table', 'plot_sweep', 'table1', 'table1_markdown',
-           'load_results']
+__all__ = ['PAPER_TABLE1', 'OBJECTIVE_METHODS', 'point_key', 'model_fingerprint', 'ResultLog', 'measure', 'SweepOptions',
+           'Retraining', 'sweep', 'compress_only_table', 'plot_sweep', 'table1', 'table1_markdown', 'load_results']
 
 # %% ../nbs/12_experiments.ipynb #5d5694b1
 PAPER_TABLE1 = {
@@ -187,12 +186,12 @@ def _retraining(a: dict, old: dict):
     a['retraining'] = Retraining(old.get('train_dl'), old.get('schedule'), old['retrain_epochs'],
                                  TrainConfig(**fk) if fk else None, cbs)
 
-legacy_sweep_keywords = old_keywords({'options': SweepOptions},
+_legacy_sweep_keywords = old_keywords({'options': SweepOptions},
                                      'pass options=SweepOptions(...) and retraining=Retraining(...)',
                                      {k: _retraining for k in ('train_dl', 'schedule', 'retrain_epochs', 'fit_kw')})
 
 # %% ../nbs/12_experiments.ipynb #c8e26527
-@legacy_sweep_keywords
+@_legacy_sweep_keywords
 def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds', 'svd'), keeps=(0.5, 0.3),
           budget: str = 'params', options: SweepOptions|None = None, retraining: Retraining|None = None) -> ResultLog:
     """Compress `model` with each of `methods` at each of `keeps` (of `budget`), measure, optionally retrain each
