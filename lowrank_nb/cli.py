@@ -177,7 +177,8 @@ def run_demo(out='lowrank_demo', quick: bool = False, root=None, seed: int = 0, 
                      keep_macs=plan.keep_macs, top1_before=before, top1_after=after, compress_seconds=round(tc, 2),
                      seconds=round(time.time() - t, 2))
             res['rows'].append(r)
-            say(f"{r['method']} keep {keep}: {r['params']} params, top-1 {before:.2f}% -> {after:.2f}% after fine-tuning ({r['seconds']:.1f}s)")
+            say(f"{r['method']} keep {keep}: {r['params']} params, top-1 {before:.2f}% -> {after:.2f}% after "
+                f"fine-tuning ({r['seconds']:.1f}s)")
     res['seconds'] = round(time.time() - t0, 1)
     table = _table(res['rows'])
     out = Path(out)

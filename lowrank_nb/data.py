@@ -122,7 +122,8 @@ def decode_image_tree(source) -> dict:
     for (split, cls, fname, prefix), data in (_iter_tar(source) if source.is_file() else _iter_tree(source)):
         items[split].append((cls, fname, data)); prefixes.add(prefix)
     if not items['train'] or not items['test']:
-        raise ValueError(f"{source}: no images found under train/<class>/ and test/<class>/ (found {len(items['train'])} train, {len(items['test'])} test)")
+        raise ValueError(f"{source}: no images found under train/<class>/ and test/<class>/ (found "
+                         f"{len(items['train'])} train, {len(items['test'])} test)")
     if len(prefixes) > 1:
         raise ValueError(f"{source}: several train/ test/ trees inside ({sorted(prefixes)}); point at one of them")
     classes = sorted({c for c, _, _ in items['train']})
@@ -137,7 +138,8 @@ def decode_image_tree(source) -> dict:
         for i, (cls, fname, data) in enumerate(its):
             a = first if i == 0 else _decode(data, f"{split}/{cls}/{fname}")
             if a.shape != first.shape:
-                raise ValueError(f"{source}: image {split}/{cls}/{fname} is {a.shape[1]}×{a.shape[0]}, the first is {first.shape[1]}×{first.shape[0]}; all images must have one size")
+                raise ValueError(f"{source}: image {split}/{cls}/{fname} is {a.shape[1]}×{a.shape[0]}, the first is "
+                                 f"{first.shape[1]}×{first.shape[0]}; all images must have one size")
             x[i] = torch.from_numpy(a).permute(2, 0, 1)
         out[f'{split}_x'] = x
         out[f'{split}_y'] = torch.tensor([classes.index(c) for c, _, _ in its], dtype=torch.int64)
@@ -219,8 +221,10 @@ def find_cifar10(root=None, download: bool = False) -> ImageData:
         itself = root is not None and r == roots[0]
         for d in _tree_dirs(r, itself): return _from_dict(cached_decode(d, 'cifar10'), 'cifar10')
         for t in _cifar_tars(r): return _from_dict(cached_decode(t, 'cifar10'), 'cifar10')
-        tried.append(f"{r} (a train/+test/ JPEG tree{' in it or' if itself else ''} in a *cifar* sub-folder, or a *cifar*.tar.gz archive of one)")
-    raise DataNotFoundError('CIFAR-10', tried, _HOW + " A JPEG copy is an ImageFolder tree train/<class>/*.jpg, test/<class>/*.jpg, "
+        tried.append(f"{r} (a train/+test/ JPEG tree{' in it or' if itself else ''} in a *cifar* sub-folder, or a "
+                     "*cifar*.tar.gz archive of one)")
+    raise DataNotFoundError('CIFAR-10', tried,
+                            _HOW + " A JPEG copy is an ImageFolder tree train/<class>/*.jpg, test/<class>/*.jpg, "
                             "as a folder or a .tar.gz (like shared/data/cifar10-jpeg.tar.gz).")
 
 # %% ../nbs/06_data.ipynb #d6e1844e
@@ -281,7 +285,8 @@ class TensorLoader:
                  mean=None, std=None, device='cpu', drop_last: bool = False, seed: int = 0, rank: int = 0,
                  world_size: int = 1, channels_last: bool = False, pad: int = 4):
         if not isinstance(x, torch.Tensor) or x.dtype != torch.uint8 or x.ndim != 4:
-            raise TypeError(f"TensorLoader: x must be a uint8 tensor N×C×H×W, got {type(x).__name__} {getattr(x, 'dtype', '')} {tuple(getattr(x, 'shape', ()))}")
+            raise TypeError(f"TensorLoader: x must be a uint8 tensor N×C×H×W, got {type(x).__name__} "
+                            f"{getattr(x, 'dtype', '')} {tuple(getattr(x, 'shape', ()))}")
         y = torch.as_tensor(y)
         if y.ndim != 1 or len(y) != len(x):
             raise ValueError(f"TensorLoader: y must be 1-D with len(x)={len(x)} labels, got shape {tuple(y.shape)}")
@@ -325,7 +330,8 @@ class TensorLoader:
         return self.num_samples // self.batch_size if self.drop_last else math.ceil(self.num_samples / self.batch_size)
 
     def __repr__(self):
-        return (f"TensorLoader({self.dataset_size} samples {tuple(self.x.shape[1:])} on {self.device}, batch_size={self.batch_size}, "
+        return (f"TensorLoader({self.dataset_size} samples {tuple(self.x.shape[1:])} on {self.device}, "
+                f"batch_size={self.batch_size}, "
                 f"{len(self)} batches, shuffle={self.shuffle}, augment={self.augment}, rank {self.rank}/{self.world_size})")
 
 # %% ../nbs/06_data.ipynb #154d8c1e

@@ -136,7 +136,8 @@ class Retraining:
             raise ValueError('retraining needs train_dl and the original training schedule (a Schedule) for LR '
                              'rewinding')
         if self.epochs > self.schedule.total_epochs:
-            raise ValueError(f"Retraining.epochs ({self.epochs}) cannot exceed the schedule's {self.schedule.total_epochs:g} epochs")
+            raise ValueError(f"Retraining.epochs ({self.epochs}) cannot exceed the schedule's "
+                             f"{self.schedule.total_epochs:g} epochs")
 
 def _check_sweep(methods, keeps, budget, example_input):
     if isinstance(methods, str): methods = (methods,)
@@ -249,7 +250,8 @@ def sweep(model: nn.Module, test_dl, example_input: torch.Tensor, methods=('alds
             log.add(rec)
             if retrain_epochs and side is not None: (side/f'{key}.ckpt').unlink(missing_ok=True)
             after = f", {rec['top1_after']:.2f}% after retraining" if retrain_epochs else ''
-            say(f"{key}: keep {rec['keep_params']:.3f} params / {rec['keep_macs']:.3f} MACs, top-1 {rec['top1_before']:.2f}%{after}")
+            say(f"{key}: keep {rec['keep_params']:.3f} params / {rec['keep_macs']:.3f} MACs, top-1 "
+                f"{rec['top1_before']:.2f}%{after}")
     return log
 
 # %% ../nbs/12_experiments.ipynb #c4b1c585
@@ -321,7 +323,8 @@ def table1_markdown(log: ResultLog, arch: str, max_drop: float = 0.5) -> str:
     for r in table1(log, max_drop):
         p = paper.get(r['method'].split(' ')[0].split('/')[0])
         pp = ('-', '-', '-') if p is None else (f'{p[0]:+.2f}', f'{p[1]:.1f}', f'{p[2]:.1f}')
-        lines.append(f"| {r['method']} | {f(r['delta'])} | {f(r['params_removed'], 1)} | {f(r['macs_removed'], 1)} | {pp[0]} | {pp[1]} | {pp[2]} |")
+        lines.append(f"| {r['method']} | {f(r['delta'])} | {f(r['params_removed'], 1)} | {f(r['macs_removed'], 1)} | "
+                     f"{pp[0]} | {pp[1]} | {pp[2]} |")
     return '\n'.join(lines)
 
 # %% ../nbs/12_experiments.ipynb #f0338534

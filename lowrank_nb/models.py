@@ -199,9 +199,11 @@ def get_model(name: str, num_classes: int = 10, **kw) -> nn.Module:
     if name.startswith('torchvision:'):
         tv = name.split(':', 1)[1]
         if tv not in _tv_models():
-            raise ValueError(f"get_model: unknown torchvision classification model {tv!r}; known: {', '.join(_tv_models())}")
+            raise ValueError(f"get_model: unknown torchvision classification model {tv!r}; known: "
+                             f"{', '.join(_tv_models())}")
         return torchvision.models.get_model(tv, **{'weights': None, 'num_classes': num_classes, **kw})
     if name not in MODELS:
-        raise ValueError(f"get_model: unknown model {name!r}; known: {', '.join(sorted(MODELS))}, or 'torchvision:<name>' "
+        raise ValueError(f"get_model: unknown model {name!r}; known: {', '.join(sorted(MODELS))}, or "
+                         "'torchvision:<name>' "
                          f"for any torchvision classification model (list_models(torchvision_models=True))")
     return MODELS[name](num_classes=num_classes, **kw)

@@ -169,7 +169,8 @@ class History:
         f = lambda v, w: ('-' if v is None else f'{v:.4g}').rjust(w)
         rows = ['epoch  train_loss  train_acc  valid_loss    top1    top5        lr  seconds']
         for i in range(len(self)):
-            rows.append(f"{self.epoch[i]:5d} {f(self.train_loss[i],11)} {f(self.train_acc[i],10)} {f(self.valid_loss[i],11)}"
+            rows.append(f"{self.epoch[i]:5d} {f(self.train_loss[i],11)} {f(self.train_acc[i],10)} "
+                        f"{f(self.valid_loss[i],11)}"
                         f" {f(self.top1[i],7)} {f(self.top5[i],7)} {f(self.lr[i],9)} {f(self.seconds[i],8)}")
         return '\n'.join(rows)
 
@@ -446,7 +447,8 @@ def _resume(model: nn.Module, opt, ckpt_path, schedule: Schedule) -> tuple[Histo
     ck = load_checkpoint(ckpt_path)
     check_state_dict(model, ck['model'], what=f'checkpoint {ckpt_path}')
     if Schedule(**ck['schedule']) != schedule:
-        raise ValueError(f"checkpoint {ckpt_path} was written with {Schedule(**ck['schedule'])}, fit was given {schedule}; "
+        raise ValueError(f"checkpoint {ckpt_path} was written with {Schedule(**ck['schedule'])}, fit was given "
+                         f"{schedule}; "
                          "pass the same schedule or resume=False")
     model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
     _set_rng_state(ck['rng'])
