@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .grouping import fold_weight, layer_kind
-from .core import first_tensor, replace_modules, set_submodule, hooked_eval
+from .core import first_tensor, replace_modules, hooked_eval
 from .factor import empty_factored, one_thread, FactoredPair
 from .bounds import eigh
 

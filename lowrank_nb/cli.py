@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_cli.ipynb #67c826cd
 from __future__ import annotations
-import sys, json, math, time, argparse, traceback
+import sys, json, time, argparse, traceback
 from pathlib import Path
 import torch
 import lowrank_nb
@@ -13,7 +13,7 @@ from .models import get_model, fmnist_net, resnet20
 from .train import fit, evaluate, retrain, Schedule, TrainConfig, RunOptions, save_checkpoint, load_checkpoint, check_state_dict
 from .core import count_params, count_macs, hooked_eval, run_model
 from .compress import compress, AllocOptions, METHODS, BUDGETS, ALL_OBJECTIVES, data_methods
-from .allocation import OBJECTIVES, check_keep
+from .allocation import check_keep
 from .saving import save_compressed, load_compressed, read_compressed
 from .experiments import sweep, SweepOptions, Retraining, compress_only_table, table1_markdown
 from .latency import LatencyBudget

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_compress.ipynb #c7a061c9
 from __future__ import annotations
-import copy, math, time, dataclasses
+import copy, time, dataclasses
 from dataclasses import dataclass, asdict
 from typing import Callable
 from fastcore.basics import patch
@@ -16,7 +16,7 @@ from .bounds import layer_tables, exact_errors, cached_group_svdvals, candidate_
 from .allocation import (allocate, nearest_k, check_multiple, check_keep, check_choice, layer_options, solve_minmax,
                                    solve_sum, Allocation, BudgetError, unreachable, OBJECTIVES, SOLVERS)
 from .calibrate import (Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors,
-                                  calibrate_layers, recalibrate_bn, output_distance, DATA_OBJECTIVES)
+                                  calibrate_layers, output_distance, DATA_OBJECTIVES)
 from .core import first_tensor, replace_modules, old_keywords
 
 # %% auto #0
@@ -28,7 +28,7 @@ __all__ = ['METHODS', 'BUDGETS', 'DEFAULT_OBJECTIVE', 'DEFAULT_DATA_OBJECTIVE', 
            'data_allocation', 'Compression', 'unreachable_error', 'compress']
 
 # %% ../nbs/05_compress.ipynb #208a5489
-from .core import count_params, count_macs, hooked_eval, run_model   # the counters every chapter shares
+from .core import count_params, count_macs   # the counters every chapter shares
 
 # %% ../nbs/05_compress.ipynb #d025dabc
 @dataclass
@@ -200,8 +200,7 @@ def apply_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.Module:
     saved weights into). A plan fitted to calibration data is rebuilt only as structure: its weights came from the data."""
     if plan.calibration is not None and init:
         raise ValueError(f'this {plan.method} plan was fitted to calibration data: compress again with data=..., or '
-                         'rebuild the '
-                         'structure with init=False and load the saved weights')
+                         'rebuild the structure with init=False and load the saved weights')
     m = METHODS.get(plan.method)
     if m is not None and m.rebuild is not None: return m.rebuild(model, plan, init)   # methods with their own structure
     make = (lambda layer, lp: factor_layer(layer, lp.k, lp.j)) if init else (lambda layer, lp: empty_factored(layer, lp.k, lp.j))
@@ -340,8 +339,8 @@ def check_compress_args(model, keep, budget, method, example_input, data, alloc:
     if not isinstance(cfg, Calibration):
         raise TypeError(f'calibration must be a Calibration (see lowrank_nb.calibrate), got {type(cfg).__name__}')
     objective = alloc.objective or default_objective(data)
-    if objective == 'auto' and (not cfg.candidates or any(o not in OBJECTIVES + DATA_OBJECTIVES for o in cfg.candidates)):
-        bad = [o for o in cfg.candidates if o not in OBJECTIVES + DATA_OBJECTIVES]
+    bad = [o for o in cfg.candidates if o not in OBJECTIVES + DATA_OBJECTIVES]
+    if objective == 'auto' and (bad or not cfg.candidates):
         raise ValueError(f'Calibration.candidates must be objectives from {OBJECTIVES + DATA_OBJECTIVES}, got '
                          f'{bad or "none"}')
     if data is None and m.needs_data:

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from .core import count_params, count_macs
-from .compress import compress, default_objective, data_methods, AllocOptions, METHODS, BUDGETS
+from .compress import compress, default_objective, data_methods, budget_total, AllocOptions, METHODS, BUDGETS
 from .factor import recompose_model
 from .allocation import check_keep, check_choice
 from .train import evaluate, retrain, Schedule, TrainConfig, RunOptions
@@ -153,7 +153,8 @@ def _check_sweep(methods, keeps, budget, example_input):
 
 # %% ../nbs/12_experiments.ipynb #70154f07
 def _cost(m: nn.Module, budget: str, x) -> float:
-    return count_params(m) if budget == 'params' else sum(count_macs(m, x).values())
+    "The size of `m` in a counted budget (see `budget_total`)."
+    return budget_total(m, budget, None if budget == 'params' else count_macs(m, x))
 
 def _compress_point(chain, keep, budget, method, objective, x, seed, orig_cost, calib, guard=True):
     rel = keep * orig_cost / _cost(chain, budget, x)

@@ -13,7 +13,7 @@ from .core import cache_dir, atomic_write_text, set_submodule, run_model, hooked
 from .grouping import LayerShape
 from .factor import FactoredPair, empty_factored
 from .allocation import BudgetError
-from .compress import Budget, BudgetCosts, register_budget, BUDGETS
+from .compress import Budget, BudgetCosts, register_budget
 
 # %% auto #0
 __all__ = ['LATENCY_FORMS', 'SECANT_SLOPES', 'device_key', 'default_multiple', 'latency_dir', 'reference_seconds', 'LatencyCache',

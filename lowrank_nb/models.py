@@ -28,7 +28,7 @@ def init_weights(model: nn.Module) -> nn.Module:
             nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
     return model
 
-from .core import count_params   # one parameter counter for the whole library (shared parameters once)
+
 
 # %% ../nbs/07_models.ipynb #9e75f7af
 class ShortcutA(nn.Module):
