@@ -52,15 +52,20 @@ def layer_options(shape: LayerShape, errs: dict, mult: float = 1., multiple: int
     `multiple`: offer only ranks that are multiples of it. `costs`: measured costs `(dense, {k: cost of j = 1, 2, …})`
     used instead of the counted `mult·j·(k·f + c·κ)` (a `k` missing from it is not offered)."""
     dense = float(mult * shape.dense_params) if costs is None else float(costs[0])
-    ks, js, es, cs = [torch.zeros(1, dtype=torch.long)], [torch.zeros(1, dtype=torch.long)], [torch.zeros(1, dtype=torch.float64)], \
-                     [torch.tensor([dense], dtype=torch.float64)]
+    ks, js, es, cs = (
+        [torch.zeros(1, dtype=torch.long)],
+        [torch.zeros(1, dtype=torch.long)],
+        [torch.zeros(1, dtype=torch.float64)],
+        [torch.tensor([dense], dtype=torch.float64)],
+    )
     for k, e in sorted(errs.items()):
         n = min(shape.saving_rank(k), len(e))
         if costs is not None: n = min(n, len(costs[1].get(k, ())))
         if n < multiple: continue
         j = torch.arange(multiple, n + 1, multiple)
         ks.append(torch.full((len(j),), k)); js.append(j); es.append(e[j - 1].double())
-        cs.append(mult * (j * (k * shape.f + shape.cols)).double() if costs is None else torch.as_tensor(costs[1][k]).double()[j - 1])
+        cs.append(mult * (j * (k * shape.f + shape.cols)).double() if costs is None
+                  else torch.as_tensor(costs[1][k]).double()[j - 1])
     return Options(torch.cat(ks), torch.cat(js), torch.cat(es), torch.cat(cs))
 
 # %% ../nbs/03_allocation.ipynb #ba999988
@@ -83,7 +88,8 @@ class Frontier:
 
     def at(self, eps: float, rows=None):
         "Per layer (or for `rows`): index of the cheapest option with error ≤ `eps`, and its cost."
-        err, cost, idx = (self.err, self.cost, self.idx) if rows is None else (self.err[rows], self.cost[rows], self.idx[rows])
+        err, cost, idx = self.err, self.cost, self.idx
+        if rows is not None: err, cost, idx = err[rows], cost[rows], idx[rows]
         pos = torch.searchsorted(err, torch.full((len(err), 1), eps, dtype=torch.float64), right=True) - 1
         pos = pos.clamp_min(0)
         return idx.gather(1, pos)[:, 0], cost.gather(1, pos)[:, 0]
@@ -221,7 +227,8 @@ def local_step(o: Options, cost: float) -> int:
         if best_key is None or key < best_key: best, best_key = cand, key
     return best
 
-def alternate(opts: list[Options], budget: float, ks: list[int], rounds: int = ALT_ROUNDS) -> tuple[torch.Tensor, float]:
+def alternate(opts: list[Options], budget: float, ks: list[int],
+              rounds: int = ALT_ROUNDS) -> tuple[torch.Tensor, float]:
     "Alternate global (ranks for fixed `ks`) and local (`k` for fixed costs) steps from starting `ks`."
     best = None
     for _ in range(rounds):
@@ -231,7 +238,8 @@ def alternate(opts: list[Options], budget: float, ks: list[int], rounds: int = A
             if best is None: raise
             # the local step moved to k's whose smallest rank is too expensive: keep the best so far
             break
-        choice = torch.tensor([((o.k == s.k[i]) & (o.j == s.j[i])).nonzero()[0, 0].item() for o, s, i in zip(opts, sub, ch)])
+        choice = torch.tensor([((o.k == s.k[i]) & (o.j == s.j[i])).nonzero()[0, 0].item()
+                               for o, s, i in zip(opts, sub, ch)])
         if best is None or eps < best[1]: best = (choice, eps)
         new = [local_step(o, o.cost[i].item()) for o, i in zip(opts, choice)]
         new_ks = [max(opts[l].k[i].item(), 0) or ks[l] for l, i in enumerate(new)]
@@ -314,8 +322,9 @@ def _exact_menus(weights, shapes, tables, mults, budget, strides=(32, 8, 2, 1), 
 def k1_guard(weights: list[torch.Tensor], shapes: list[LayerShape], opts: list[Options], choice,
              known: dict|None = None) -> tuple[list, list]:
     """Where a chosen grouped factoring (`k > 1`) has a larger true error than the best `k = 1` option of no greater
-    cost, choose that option instead; returns the new choice (an index into each layer's options) and the layers changed.
-    `known`: a dict that receives the true error of each checked layer's final choice (so it is not computed again)."""
+    cost, choose that option instead; returns the new choice (an index into each layer's options) and the layers
+    changed. `known`: a dict that receives the true error of each checked layer's final choice (so it is not computed
+    again)."""
     choice, changed = [int(c) for c in choice], []
     known = {} if known is None else known
     for i, (W, s, o) in enumerate(zip(weights, shapes, opts)):

@@ -13,10 +13,12 @@ from torch import nn
 from .grouping import find_layers, fold_weight
 from .factor import factor_layer, empty_factored
 from .bounds import layer_tables, exact_errors, cached_group_svdvals, candidate_ks, spectral_norm
-from .allocation import (allocate, nearest_k, check_multiple, check_keep, check_choice, layer_options, solve_minmax,
-                                   solve_sum, Allocation, BudgetError, unreachable, OBJECTIVES, SOLVERS)
-from .calibrate import (Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors,
-                                  calibrate_layers, output_distance, DATA_OBJECTIVES)
+from .allocation import (
+    allocate, nearest_k, check_multiple, check_keep, check_choice, layer_options, solve_minmax, solve_sum, Allocation,
+    BudgetError, unreachable, OBJECTIVES, SOLVERS)
+from .calibrate import (
+    Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors, calibrate_layers,
+    output_distance, DATA_OBJECTIVES)
 from .core import first_tensor, replace_modules, old_keywords
 
 # %% auto #0
@@ -77,7 +79,8 @@ class Plan:
     latency_form: str|None = None
     # layers the guard moved to k = 1 (their grouped choice was worse than k = 1 at its cost)
     guarded: list|None = None
-    # with calibration data: samples used, steps run (refit, bn), seconds; objective 'auto': the candidates' output distances
+    # with calibration data: samples used, steps run (refit, bn), seconds;
+    # objective 'auto': the candidates' output distances
     calibration: dict|None = None
 
     @property
@@ -85,7 +88,8 @@ class Plan:
     @property
     def keep_macs(self) -> float|None: return None if self.macs_before is None else self.macs_after / self.macs_before
     @property
-    def keep_latency(self) -> float|None: return None if self.latency_before is None else self.latency_after / self.latency_before
+    def keep_latency(self) -> float|None:
+        return None if self.latency_before is None else self.latency_after / self.latency_before
     @property
     def achieved(self) -> float:
         return {'params': self.keep_params, 'flops': self.keep_macs, 'latency': self.keep_latency}[self.budget]
@@ -103,9 +107,11 @@ def _fmt(n):
 
 def _plan_rows(self: Plan):
     head = ['layer', 'shape', 'k', 'j', 'error', 'true err', 'params', 'MACs']
-    rows = [[l.name, '×'.join(map(str, l.shape)), str(l.k) if l.j else '-', str(l.j) if l.j else (f'{l.channels} ch' if l.channels else 'dense'),
-             f'{l.error:.4f}', f'{l.true_error:.4f}', f'{_fmt(l.params_before)} → {_fmt(l.params_after)}',
-             f'{_fmt(l.macs_before)} → {_fmt(l.macs_after)}' if l.macs_before is not None else '-'] for l in self.layers]
+    rows = [[l.name, '×'.join(map(str, l.shape)), str(l.k) if l.j else '-',
+             str(l.j) if l.j else (f'{l.channels} ch' if l.channels else 'dense'), f'{l.error:.4f}',
+             f'{l.true_error:.4f}', f'{_fmt(l.params_before)} → {_fmt(l.params_after)}',
+             f'{_fmt(l.macs_before)} → {_fmt(l.macs_after)}' if l.macs_before is not None else '-']
+            for l in self.layers]
     return head, rows
 
 def _plan_summary(self: Plan):
@@ -124,7 +130,11 @@ def _plan_summary(self: Plan):
         c = self.calibration
         s += f"; calibrated on {c['samples']} samples" + ''.join(f', {w}' for w in ('refit', 'bn') if c.get(w))
         if c.get('distances'): s += ' (auto: ' + ', '.join(f'{o} {d:.4g}' for o, d in c['distances'].items()) + ')'
-    return s + f'; max true error {self.max_error:.4f}; {len(self.factored)}/{len(self.layers)} layers factored, {len(self.skipped)} skipped'
+    return (
+        s
+        + f'; max true error {self.max_error:.4f}; {len(self.factored)}/{len(self.layers)} layers factored,'
+        f' {len(self.skipped)} skipped'
+    )
 
 @patch
 def __repr__(self: Plan):
@@ -154,7 +164,8 @@ def plot(self: Plan, figsize=(10, 4)):
     a2.bar(x, [l.params_after / l.params_before for l in self.layers], color='tab:orange')
     for i, l in enumerate(self.layers):
         if l.j: a2.annotate(f'{l.k}/{l.j}', (i, l.params_after / l.params_before), ha='center', va='bottom', fontsize=6)
-    a2.set_ylabel('params kept\n(label: k/j)'); a2.set_xticks(list(x)); a2.set_xticklabels(names, rotation=90, fontsize=7)
+    a2.set_ylabel('params kept\n(label: k/j)'); a2.set_xticks(list(x))
+    a2.set_xticklabels(names, rotation=90, fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -196,15 +207,16 @@ def recount_macs(plan: Plan, new: nn.Module, example_input, macs: dict|None):
         lp.macs_after = sum(v for n, v in new_macs.items() if n == lp.name or n.startswith(lp.name + '.'))
 
 def apply_plan(model: nn.Module, plan: Plan, init: bool = True) -> nn.Module:
-    """A copy of `model` with the layers of `plan` factored (`init=False`: structure only, weights uninitialised, to load
-    saved weights into). A plan fitted to calibration data is rebuilt only as structure: its weights came from the data."""
+    """A copy of `model` with the layers of `plan` factored (`init=False`: structure only, weights uninitialised, to
+    load saved weights into). A plan fitted to calibration data is rebuilt only as structure: its weights came from the
+    data."""
     if plan.calibration is not None and init:
         raise ValueError(f'this {plan.method} plan was fitted to calibration data: compress again with data=..., or '
                          'rebuild the structure with init=False and load the saved weights')
     m = METHODS.get(plan.method)
     if m is not None and m.rebuild is not None: return m.rebuild(model, plan, init)   # methods with their own structure
-    make = (lambda layer, lp: factor_layer(layer, lp.k, lp.j)) if init else (lambda layer, lp: empty_factored(layer, lp.k, lp.j))
-    return replace_layers(model, plan.factored, make)
+    make = factor_layer if init else empty_factored
+    return replace_layers(model, plan.factored, lambda layer, lp: make(layer, lp.k, lp.j))
 
 # %% ../nbs/05_compress.ipynb #a35a42f5
 @dataclass
@@ -220,7 +232,8 @@ class Method:
     pick: Callable|None = None
     # with data: layers fitted in sequence and BatchNorm corrected (False: the published whitened truncation alone)
     refit: bool = True
-    # a method that builds its own structure: `(model, keep, budget, x, example_input, seed, calibration) → (model, Plan)`
+    # a method that builds its own structure:
+    # `(model, keep, budget, x, example_input, seed, calibration) → (model, Plan)`
     run: Callable|None = None
     rebuild: Callable|None = None   # ... and rebuilds it from its plan for `apply_plan`: `(model, plan, init) → model`
 
@@ -263,7 +276,11 @@ class Budget:
 
 class FlopsBudget(Budget):
     "Multiply-accumulates of one forward pass of `example_input`, every conv and linear layer counted."
-    name, summary, needs_input = 'flops', 'multiply-accumulates of one forward pass of example_input (every conv and linear layer)', True
+    name, summary, needs_input = (
+        'flops',
+        'multiply-accumulates of one forward pass of example_input (every conv and linear layer)',
+        True,
+    )
     def costs(self, model, example_input, layers, tables, multiple, macs):
         mults = [macs[l.name] / l.shape.dense_params for l in layers]
         return BudgetCosts(budget_total(model, self.name, macs), mults,
@@ -295,7 +312,8 @@ def default_objective(data) -> str:
 @dataclass
 class AllocOptions:
     "How `compress` allocates ranks and groups."
-    # what the allocation minimises: data-free `paper` (default), `bound`, `exact`; with data `fisher` (default), `output`, `auto`
+    # what the allocation minimises: data-free `paper` (default), `bound`, `exact`;
+    # with data `fisher` (default), `output`, `auto`
     objective: str|None = None
     # data-free min–max: `joint` (optimal for the objective) or `alternating` (the paper's heuristic)
     solver: str = 'joint'
@@ -312,10 +330,12 @@ class AllocOptions:
     def __post_init__(self):
         if self.objective is not None: check_choice('objective', self.objective, ALL_OBJECTIVES)
         check_choice('solver', self.solver, SOLVERS)
-        if self.max_k is not None and (isinstance(self.max_k, bool) or not isinstance(self.max_k, int) or self.max_k < 1):
+        if self.max_k is not None and (isinstance(self.max_k, bool) or not isinstance(self.max_k, int)
+                                       or self.max_k < 1):
             raise ValueError(f'max_k must be a positive int or None, got {self.max_k!r}')
         ks = self.ks
-        if ks is not None and (isinstance(ks, (str, int)) or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in ks)):
+        positive_int = lambda k: isinstance(k, int) and not isinstance(k, bool) and k > 0
+        if ks is not None and (isinstance(ks, (str, int)) or not all(map(positive_int, ks))):
             raise ValueError(f'ks must be a list of positive ints (the group counts allowed), got {ks!r}')
         if self.multiple is not None: check_multiple(self.multiple)
 
@@ -368,7 +388,8 @@ def compressible_layers(model: nn.Module) -> tuple[list, list]:
 
 def used_layers(todo: list, skipped: list, seen, by: str) -> tuple[list, list]:
     "The layers of `todo` whose names are in `seen` (what a forward pass of `by` called); the others join `skipped`."
-    return [l for l in todo if l.name in seen], skipped + [(l.name, f'not used in the forward pass of {by}') for l in todo if l.name not in seen]
+    unused = [(l.name, f'not used in the forward pass of {by}') for l in todo if l.name not in seen]
+    return [l for l in todo if l.name in seen], skipped + unused
 
 # %% ../nbs/05_compress.ipynb #563afa7c
 # L-Rank's trade-off λ = 10^(a + (b − a)·t): t = 0 → 1e5 (cheapest), t = 1 → 1e-15 (dense)
@@ -397,7 +418,8 @@ def _pick_lrank(s, sv, t, mult=1., cost=None, multiple=1, ks=None):
     n = s.saving_rank(1)
     resid = sv.square().flip(0).cumsum(0).flip(0)             # Σ_{i ≥ j+1} σ_i² for j = 0..r-1
     j = torch.arange(1, n + 1)
-    c, dense = (mult * j * (s.f + s.cols), mult * s.dense_params) if cost is None else (torch.as_tensor(cost[1][1]).double()[:n], cost[0])
+    if cost is None: c, dense = mult * j * (s.f + s.cols), mult * s.dense_params
+    else: c, dense = torch.as_tensor(cost[1][1]).double()[:n], cost[0]
     obj = lam * c + torch.cat([resid[1:], resid.new_zeros(1)])[:n]
     if multiple > 1: obj = torch.where(j % multiple == 0, obj, torch.inf)    # only multiples of `multiple`
     best = int(obj.argmin()) + 1
@@ -437,15 +459,26 @@ def uniform_allocation(pick, weights, shapes, tables, mults, budget, multiple=1,
     errs = [tables[i].lower[k][j - 1].item() if j else 0. for i, (k, j) in enumerate(ch)]
     return Allocation([k for k, _ in ch], [j for _, j in ch], errs, spent, max(errs), budget)
 
-for _m in (Method('alds', 'ALDS: groups k and rank j per layer from one global allocation (the paper)', by_objective=True, groups='capped'),
-           Method('alds_error', "ALDS-Error: k = 1, ranks from the allocation's objective", by_objective=True),
-           Method('alds_simple', 'ALDS-Simple: k ≈ 3 in every layer, the same relative rank', groups='all', pick=_pick_simple),
-           Method('svd', 'k = 1, the same relative rank in every layer', pick=_pick_svd),
-           Method('svd_energy', 'k = 1, the same fraction of squared singular values kept in every layer', pick=_pick_energy),
-           Method('lrank', 'L-Rank: k = 1, per layer the rank minimising λ·cost + discarded energy', pick=_pick_lrank),
-           Method('svd_llm', 'SVD-LLM: the ranks of svd, each layer truncated in the whitened metric of its inputs '
-                             '(needs data)',
-                  needs_data=True, pick=_pick_svd, refit=False)):
+for _m in (
+    Method(
+        'alds',
+        'ALDS: groups k and rank j per layer from one global allocation (the paper)',
+        by_objective=True,
+        groups='capped',
+    ),
+    Method('alds_error', "ALDS-Error: k = 1, ranks from the allocation's objective", by_objective=True),
+    Method('alds_simple', 'ALDS-Simple: k ≈ 3 in every layer, the same relative rank', groups='all', pick=_pick_simple),
+    Method('svd', 'k = 1, the same relative rank in every layer', pick=_pick_svd),
+    Method('svd_energy', 'k = 1, the same fraction of squared singular values kept in every layer', pick=_pick_energy),
+    Method('lrank', 'L-Rank: k = 1, per layer the rank minimising λ·cost + discarded energy', pick=_pick_lrank),
+    Method(
+        'svd_llm',
+        'SVD-LLM: the ranks of svd, each layer truncated in the whitened metric of its inputs (needs data)',
+        needs_data=True,
+        pick=_pick_svd,
+        refit=False,
+    ),
+):
     register_method(_m)
 
 # the low-rank methods that need only the weights
@@ -471,7 +504,8 @@ def _whitened_pairs(todo, choices, stats):
         enc, dec = whitened_factors(fold_weight(l.module), stats[l.name].C.to(l.module.weight.device), k, j, sweeps=1)
         w = l.module.weight
         res[l.name] = empty_factored(l.module, k, j).load_factors(enc.to(w.dtype), dec.to(w.dtype),
-                                                                  None if l.module.bias is None else l.module.bias.detach())
+                                                                  None if l.module.bias is None
+                                                                  else l.module.bias.detach())
     return res
 
 def calibrated_build(model, todo, choices, x, cfg, stats, method: Method):
@@ -486,7 +520,8 @@ def data_allocation(objective, dtables, shapes, mults, budget, multiple=1, costs
     """Allocation from data-aware tables: `fisher` minimises the sum of the layers' estimated loss increases,
     `output` the largest relative output error."""
     menus = [t.loss if objective == 'fisher' else t.output for t in dtables]
-    opts = [layer_options(s, e, m, multiple, c) for s, e, m, c in zip(shapes, menus, mults, costs or [None] * len(shapes))]
+    opts = [layer_options(s, e, m, multiple, c) for s, e, m, c in zip(shapes, menus, mults, costs
+                                                                      or [None] * len(shapes))]
     choice, total = solve_sum(opts, budget) if objective == 'fisher' else solve_minmax(opts, budget)
     pick = lambda attr: [getattr(o, attr)[i].item() for o, i in zip(opts, choice)]
     return Allocation(pick('k'), pick('j'), pick('err'), pick('cost'), total, budget)
@@ -496,10 +531,12 @@ class Compression:
     """One `compress` call's problem: layers, error tables, calibration statistics and costs; `attempt` allocates and
     builds."""
     def __init__(self, model, method: Method, budget: Budget, alloc: AllocOptions, cfg: Calibration, x, example_input):
-        self.model, self.method, self.budget, self.alloc, self.cfg, self.x, self.example_input = model, method, budget, alloc, cfg, x, example_input
+        self.model, self.method, self.budget, self.alloc = model, method, budget, alloc
+        self.cfg, self.x, self.example_input = cfg, x, example_input
         objective = alloc.objective or default_objective(x)
         self.objectives = list(cfg.candidates) if objective == 'auto' and method.by_objective else [objective]
-        self.multiple = check_multiple(budget.default_multiple(example_input) if alloc.multiple is None else alloc.multiple)
+        self.multiple = check_multiple(budget.default_multiple(example_input) if alloc.multiple is None
+                                       else alloc.multiple)
         self._layers()
         self._split_data()
         self._statistics()
@@ -552,8 +589,8 @@ def solve(self: Compression, keep: float, objective: str) -> Allocation:
         return data_allocation(objective, self.dtables, self.shapes, c.mults, target, self.multiple, c.tables)
     if self.method.by_objective:
         a = self.alloc
-        return allocate(self.weights, self.shapes, self.tables, target, c.mults, objective=objective, solver=a.solver, seed=a.seed,
-                        multiple=self.multiple, costs=c.tables, guard=a.guard)
+        return allocate(self.weights, self.shapes, self.tables, target, c.mults, objective=objective, solver=a.solver,
+                        seed=a.seed, multiple=self.multiple, costs=c.tables, guard=a.guard)
     return uniform_allocation(self.method.pick, self.weights, self.shapes, self.tables, c.mults, target, self.multiple,
                               c.tables)
 
@@ -575,18 +612,21 @@ def build(self: Compression, alloc: Allocation, objective: str):
     if x is None:
         small = replace_layers(self.model, [lp for lp in lps if lp.j],
                                lambda layer, lp: factor_layer(layer, lp.k, lp.j))
-    else: small, errs = calibrated_build(self.model, self.todo, {lp.name: (lp.k, lp.j) for lp in lps if lp.j}, self.x_fit, self.cfg,
-                                         self.stats, self.method)
+    else:
+        choice = {lp.name: (lp.k, lp.j) for lp in lps if lp.j}
+        small, errs = calibrated_build(self.model, self.todo, choice, self.x_fit, self.cfg, self.stats, self.method)
     for i, (lp, W) in enumerate(zip(lps, self.weights)):
         if not lp.j: continue
         if x is None:
-            lp.true_error = alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item()
+            lp.true_error = (
+                alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item()
+            )
         else:
             fitted = small.get_submodule(lp.name).recompose()
             lp.true_error, lp.output_error = _spectral_error(W, fitted), errs.get(lp.name)
     a = self.alloc
-    plan = Plan(self.method.name, objective if self.method.by_objective else 'none', self.budget.name, None, lps, self.skipped,
-                count_params(self.model), 0, seed=a.seed, solver=a.solver, multiple=self.multiple,
+    plan = Plan(self.method.name, objective if self.method.by_objective else 'none', self.budget.name, None, lps,
+                self.skipped, count_params(self.model), 0, seed=a.seed, solver=a.solver, multiple=self.multiple,
                 guarded=[self.todo[i].name for i in alloc.guarded])
     self.budget.finish(small, plan, self.example_input, self.costs)
     return small, plan
@@ -603,10 +643,11 @@ def unreachable_error(keep: float, job: Compression) -> BudgetError:
     c, multiple = job.costs, job.multiple
     fixed = (c.total - c.dense) / c.total
     if c.tables is None:
-        least = sum(m * min([s.factored_params(k, multiple) for k in t.ks if multiple <= s.saving_rank(k)] or [s.dense_params])
-                    for m, s, t in zip(c.mults, job.shapes, job.tables)) / c.total
+        least = sum(m * min([s.factored_params(k, multiple) for k in t.ks if multiple <= s.saving_rank(k)]
+                            or [s.dense_params]) for m, s, t in zip(c.mults, job.shapes, job.tables)) / c.total
     else:
-        least = sum(min([d] + [float(v[multiple - 1]) for v in t.values() if len(v) >= multiple]) for d, t in c.tables) / c.total
+        least = sum(min([d] + [float(v[multiple - 1]) for v in t.values() if len(v) >= multiple])
+                    for d, t in c.tables) / c.total
     return unreachable(keep, job.budget.name, fixed + least,
                        f'what must stay (BatchNorm, biases, skipped layers) is {fixed:.4f} '
                        f'of the model and factoring every layer at rank {multiple} adds {least:.4f}')
@@ -624,19 +665,24 @@ def _latency_settings(a: dict, old: dict):
     lb = dataclasses.replace(base, **{_LATENCY_KEYWORDS[k]: v for k, v in old.items() if k in _LATENCY_KEYWORDS})
     if b == 'latency' or b is base: a['budget'] = lb
 
-_legacy_keywords = old_keywords({'alloc': AllocOptions}, 'pass alloc=AllocOptions(...) for the allocation, '
-                               'budget=LatencyBudget(...) for the latency settings', {k: _latency_settings for k in _LATENCY_KEYWORDS})
+_legacy_keywords = old_keywords(
+    {'alloc': AllocOptions},
+    'pass alloc=AllocOptions(...) for the allocation, budget=LatencyBudget(...) for the latency settings',
+    {k: _latency_settings for k in _LATENCY_KEYWORDS},
+)
 
 # %% ../nbs/05_compress.ipynb #f3e106d5
 @_legacy_keywords
 def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', method: str = 'alds', example_input=None,
-             data=None, alloc: AllocOptions|None = None, calibration: Calibration|None = None) -> tuple[nn.Module, Plan]:
+             data=None, alloc: AllocOptions|None = None,
+             calibration: Calibration|None = None) -> tuple[nn.Module, Plan]:
     """Compress `model` to `keep` of its parameters (`budget="params"`), multiply-accumulates (`"flops"`) or measured
     latency (`"latency"`, or a `LatencyBudget` with its settings: one forward pass of `example_input` on its device,
     dtype and memory format). Returns a new model (the input is not modified) and its `Plan`. `method`: a name in
-    `METHODS` (`alds`, or a baseline). `data`: calibration inputs (a tensor batch, a DataLoader or an iterable of `x`
-    or `(x, y)`; labels ignored), used by every method when given (how: `calibration`, a `Calibration`); without it
-    everything comes from the weights. `alloc`: an `AllocOptions` (objective, solver, group counts, rank multiple, guard)."""
+    `METHODS` (`alds`, or a baseline). `data`: calibration inputs (a tensor batch, a DataLoader or an iterable of `x` or
+    `(x, y)`; labels ignored), used by every method when given (how: `calibration`, a `Calibration`); without it
+    everything comes from the weights. `alloc`: an `AllocOptions` (objective, solver, group counts, rank multiple,
+    guard)."""
     alloc, cfg = alloc or AllocOptions(), calibration or Calibration()
     m, b = check_compress_args(model, keep, budget, method, example_input, data, alloc, cfg)
     t0 = time.time()
@@ -648,14 +694,15 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
     # 'auto': every candidate built, the closest outputs on held-out data kept
     for obj in job.objectives:
         small, plan = b.search(model, example_input, keep, lambda kk: job.attempt(kk, obj), job.costs)
-        dist = output_distance(model, small, job.x_hold if job.x_hold is not None else job.x_fit) if len(job.objectives) > 1 else None
+        held = job.x_hold if job.x_hold is not None else job.x_fit
+        dist = output_distance(model, small, held) if len(job.objectives) > 1 else None
         tried[obj] = (dist, small, plan)
     best = min(tried, key=lambda o: tried[o][0]) if len(tried) > 1 else job.objectives[0]
     _, small, plan = tried[best]
     plan.keep, plan.params_after = keep, count_params(small)
     recount_macs(plan, small, example_input, job.macs)
     if x is not None:
-        plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit, bn=cfg.bn and m.refit,
-                                positions=cfg.positions, seconds=round(time.time() - t0, 2))
+        plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit,
+                                bn=cfg.bn and m.refit, positions=cfg.positions, seconds=round(time.time() - t0, 2))
         if len(tried) > 1: plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
     return small, plan

@@ -180,8 +180,9 @@ def recompose(self: FactoredPair) -> torch.Tensor:
 def to_dense(self: FactoredConv) -> nn.Module:
     "A plain conv layer equivalent to this pair."
     e, d = self.encoder, self.decoder
-    layer = type(e)(e.in_channels, d.out_channels, e.kernel_size, stride=e.stride, padding=e.padding, dilation=e.dilation,
-                    bias=d.bias is not None, padding_mode=e.padding_mode, device=e.weight.device, dtype=e.weight.dtype)
+    layer = type(e)(e.in_channels, d.out_channels, e.kernel_size, stride=e.stride, padding=e.padding,
+                    dilation=e.dilation, bias=d.bias is not None, padding_mode=e.padding_mode, device=e.weight.device,
+                    dtype=e.weight.dtype)
     layer.weight.copy_(self.recompose().reshape(layer.weight.shape))
     if d.bias is not None: layer.bias.copy_(d.bias)
     return layer
