@@ -348,20 +348,23 @@ def _pair_products(P: torch.Tensor, K: torch.Tensor|None, G: torch.Tensor|None =
     return (GP * P).sum(0) if K is None else (P.T @ GP) * K
 
 def _group_whitening(W: torch.Tensor, C: torch.Tensor, k: int):
-    """Per group (batched): the Cholesky factor `L` of its block of `C` and the whitened weight `Bᵢ = Wᵢ Lᵢ`'s singular
-    pairs as `(X, Y)`, `k × f × r` and `k × m × r`, descending, with `Bᵢ = Σₜ xₜ yₜᵀ` and one side orthonormal: from the
-    eigen-decomposition of the smaller of `BBᵀ` and `BᵀB` (several times faster than an SVD of `B`, and the tables
-    only need these products)."""
+    """Per group (batched), the singular pairs of the whitened weight `Bᵢ = Wᵢ Lᵢ` (`Lᵢ Lᵢᵀ = Cᵢᵢ`, its block of
+    `C`), `Bᵢ = Σₜ xₜ yₜᵀ` with one side orthonormal, descending, returned as `X` (`k × f × r`), `Z = Lᵢ⁻ᵀ Y`
+    (`k × m × r`: the input directions in the original coordinates) and the norms of the columns of `Y`. From the
+    eigen-decomposition of the smaller of `BBᵀ` and `BᵀB` (several times faster than an SVD of `B`; the tables only
+    need these products). With `f ≤ m`, `BBᵀ = Wᵢ Cᵢᵢ Wᵢᵀ` and `Z = Wᵢᵀ U`: no Cholesky factor is needed."""
     f, d = W.shape
     m = d // k
     blocks = C.reshape(k, m, k, m).diagonal(dim1=0, dim2=2).permute(2, 0, 1)               # k × m × m
+    Wg = W.reshape(f, k, m).transpose(0, 1)                                                   # k × f × m
+    if f <= m:                                            # X = U (orthonormal), Y = V·σ = Bᵀ U, Z = Wᵢᵀ U
+        lam, U = eigh(Wg @ blocks @ Wg.mT)
+        U, lam = U.flip(-1), lam.flip(-1)
+        return U, Wg.mT @ U, lam.clamp_min(0).sqrt()
     L = psd_cholesky(blocks)
-    B = W.reshape(f, k, m).transpose(0, 1) @ L                                                # k × f × m
-    if f <= m:                                            # X = U (orthonormal), Y = V·σ = Bᵀ U
-        U = eigh(B @ B.mT)[1].flip(-1)
-        return L, U, B.mT @ U
+    B = Wg @ L                                                                                # k × f × m
     V = eigh(B.mT @ B)[1].flip(-1)                        # X = U·σ = B V, Y = V (orthonormal)
-    return L, B @ V, V
+    return B @ V, torch.linalg.solve_triangular(L.mT, V, upper=True), V.new_ones(V.shape[0], V.shape[-1])
 
 def _discarded_gram(W: torch.Tensor, C: torch.Tensor, k: int):
     """The per-group whitened singular pairs of `W` as output-space columns `P` (`f × k·r`, t-major: column (t, i) is
@@ -370,12 +373,11 @@ def _discarded_gram(W: torch.Tensor, C: torch.Tensor, k: int):
     columns are `uₜσₜ` and `K` is `None` (the identity: the input directions are orthonormal on the data)."""
     f, d = W.shape
     m = d // k
-    L, X, Y = _group_whitening(W, C, k)
+    X, Z, ynorm = _group_whitening(W, C, k)
     r = X.shape[-1]
     if k == 1:                                            # P = U·σ: the norms of Bᵀuₜ (or of B vₜ, already in X)
-        return (X * Y.norm(dim=1, keepdim=True) if f <= m else X)[0], None, r
+        return (X * ynorm[:, None, :])[0], None, r
     P = X.permute(1, 2, 0).reshape(f, r * k)                                                  # (t, i), t-major
-    Z = torch.linalg.solve_triangular(L.transpose(1, 2), Y, upper=True)                       # k × m × r: Lᵢ⁻ᵀ yₜ
     CZ = torch.einsum('ialm,lmr->ialr', C.reshape(k, m, k, m), Z)                            # k × m × k × r
     K = torch.einsum('imr,imls->risl', Z, CZ)                                                 # (t, i) × (s, l)
     return P, K.reshape(r * k, r * k), r
@@ -388,7 +390,7 @@ def data_table(W: torch.Tensor, st: LayerStats, ks: list[int], output: bool = Fa
     W, C = W.double(), st.C.double()
     G = None if st.G is None else st.G.double()
     output = output or G is None
-    sig = torch.trace(W @ C @ W.T).clamp_min(torch.finfo(W.dtype).tiny)
+    sig = torch.einsum('fd,fd->', W @ C, W).clamp_min(torch.finfo(W.dtype).tiny) if output else None   # ‖W X‖²
     out, loss = ({} if output else None), ({} if G is not None else None)
     for k in ks:
         P, K, r = _discarded_gram(W, C, k)
