@@ -442,14 +442,14 @@ def _rows_pair(layer, xc, yo, pos, chunk):
     target = target / cc.rows
     return cc, (target if order is None else target[:, order.to(target.device)])
 
-def _fit_pair(name, layer, k, j, xo, xc, yo, cfg, g):
-    """A factored pair for `layer` fitted on input halves `xo` (original) and `xc` (compressed) to the original output
-    `yo`."""
+def _fit_pair(name, layer, k, j, xc, yo, cfg, g):
+    """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
+    layer's outputs `yo`."""
     pos = sample_positions(_positions(layer, yo), cfg.positions, g)
     cc, target = _rows_pair(layer, xc, yo, pos, cfg.batch_size)
     C, delta = cc.second(name)
     W = fold_weight(layer).double()
-    # the cross moment shrunk alike (W·((1−δ)·E[x′xᵀ] + δμI)): still exact when xc = xo
+    # the cross moment shrunk alike (W·((1−δ)·E[x′xᵀ] + δμI)): still exact when nothing upstream changed
     if delta: target = (1 - delta) * target + delta * C.diagonal().mean() * W
     enc, dec = whitened_factors(W, C, k, j, target=target, sweeps=cfg.sweeps)
     fc = empty_factored(layer, k, j).load_factors(enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
@@ -483,10 +483,9 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
     g = torch.Generator().manual_seed(cfg.seed)
     def hook(name):
         def f(layer, inp, out):
-            xo, xc = inp[0][:n], inp[0][n:]
-            yo = out[:n]
+            xc, yo = inp[0][n:], out[:n]            # the compressed half's input, the original half's output
             if name not in made:
-                made[name] = _fit_pair(name, layer, *choices[name], xo, xc, yo, cfg, g) if cfg.refit else factored[name]
+                made[name] = _fit_pair(name, layer, *choices[name], xc, yo, cfg, g) if cfg.refit else factored[name]
                 dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
             yc = dense[name](xc)                                 # the same function, one dense call
             errs.setdefault(name, ((yc - yo).norm() / yo.norm().clamp_min(torch.finfo(yo.dtype).tiny)).item())
