@@ -4,6 +4,7 @@ objectives and solvers, and the data-aware baselines, at the same honestly count
 point and keeps every finished point in --out (rerunning the same command resumes).
 
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --out bench/results/data_aware/resnet20.json
+    python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants knobs --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.5 --budget flops --ks 1 --multiple 8 --variants fast \\
         --out bench/results/data_aware/resnet20_fast.json
 
@@ -52,6 +53,10 @@ VARIANTS = {
     'lrank+data':        (dict(method='lrank'), True, None),
     'free/lrank':        (dict(method='lrank'), False, None),
     'free/svd':          (dict(method='svd'), False, None),
+    # the calibration knobs of the default, one at a time
+    'fisher+seq+bn/tables1024': (dict(objective='fisher', calibration=C(table_samples=1024)), True, None),
+    'fisher+seq+bn/pos256':     (dict(objective='fisher', calibration=C(positions=256)), True, None),
+    'fisher+seq+bn/sweeps8':    (dict(objective='fisher', calibration=C(sweeps=8)), True, None),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
@@ -59,6 +64,7 @@ GROUPS = {
     'datafree': ['free/paper', 'free/bound', 'free/exact', 'free/paper-alt', 'free/bound-alt'],
     'baselines': ['svd_llm', 'pfp', 'pca', 'free/svd', 'svd+data', 'free/lrank', 'lrank+data', 'exact+seq+bn', 'bound+seq+bn'],
     'fast': ['free/paper', 'paper+seq+bn', 'fisher+seq+bn', 'auto'],
+    'knobs': ['fisher+seq+bn/tables1024', 'fisher+seq+bn/pos256', 'fisher+seq+bn/sweeps8'],
 }
 
 def main(argv=None):
