@@ -250,7 +250,7 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
         for (n, o), gr in zip(outs, grads):
             if gr is None: continue
             r = _feature_rows(gr.float(), mods[n])
-            G[n] = (r.T @ r).double() + (0 if G[n] is None else G[n])
+            G[n] = gram(r) + (0 if G[n] is None else G[n])
     try:
         with hooked_eval(model, hooks):
             for i in range(0, len(x), cfg.batch_size): batch(x[i:i + cfg.batch_size].detach())
@@ -428,7 +428,7 @@ def _output_rows(layer, y: torch.Tensor, pos) -> torch.Tensor:
     if pos is not None: r = r[:, pos.to(y.device)]
     return r.reshape(-1, r.shape[-1])
 
-def _rows_pair(layer, xc, yo, pos, chunk):
+def _fit_moments(layer, xc, yo, pos, chunk):
     """Moments of the compressed input rows of `layer` and the target moment `E[y′xᵀ]` (fold order): `y′` the original
     outputs `yo` at the same positions, bias removed."""
     order = fold_order(layer)
@@ -446,7 +446,7 @@ def _fit_pair(name, layer, k, j, xc, yo, cfg, g):
     """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
     layer's outputs `yo`."""
     pos = sample_positions(_positions(layer, yo), cfg.positions, g)
-    cc, target = _rows_pair(layer, xc, yo, pos, cfg.batch_size)
+    cc, target = _fit_moments(layer, xc, yo, pos, cfg.batch_size)
     C, delta = cc.second(name)
     W = fold_weight(layer).double()
     # the cross moment shrunk alike (W·((1−δ)·E[x′xᵀ] + δμI)): still exact when nothing upstream changed
