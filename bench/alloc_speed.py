@@ -5,7 +5,8 @@ Data-free: seeded random weights, keep 0.5 of parameters, split into error table
 With data (`--data`): the whole call, calibration passes included, for the data objectives `fisher` and `auto`.
 With `--profile`: the ResNet-18 call with data once under cProfile, its seconds split into the calibration statistics,
 the data-aware error tables and the sequential fit.
-Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data] [--profile]
+With `--recon`: the ResNet-20 call with data (fisher) without and with block reconstruction (`Calibration(steps=...)`).
+Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data] [--profile] [--recon]
 """
 import argparse, cProfile, functools, json, pstats, time, platform
 from pathlib import Path
@@ -14,6 +15,7 @@ from lowrank_nb.grouping import find_layers, fold_weight
 from lowrank_nb.bounds import layer_tables, clear_cache
 from lowrank_nb.allocation import allocate
 from lowrank_nb.compress import compress, apply_plan, AllocOptions
+from lowrank_nb.calibrate import Calibration
 from lowrank_nb.core import count_params
 from lowrank_nb.cli import load_data, load_weights, calibration_images
 
@@ -42,7 +44,7 @@ def _trained_resnet20(samples):
     model = load_weights('resnet20', Path(__file__).parent/'results'/'resnet20_cifar10_jpeg.pt').eval()
     return model, calibration_images(load_data('cifar10')[0], samples)
 
-def bench_data(name, objective, samples, keep=0.5):
+def bench_data(name, objective, samples, keep=0.5, steps=0):
     "Seconds of one `compress` call with calibration data (a trained ResNet-20 on CIFAR-10 images; ResNet-18: random weights and inputs)."
     torch.manual_seed(0)
     if name == 'resnet20': model, x = _trained_resnet20(samples)
@@ -51,8 +53,9 @@ def bench_data(name, objective, samples, keep=0.5):
         x = torch.randn(samples, 3, 224, 224)
     clear_cache()
     t0 = time.perf_counter()
-    small, plan = compress(model, keep=keep, budget='params', example_input=x[:1], data=x, alloc=AllocOptions(objective=objective))
-    return dict(model=name, objective=objective, samples=samples, keep=keep, total_s=round(time.perf_counter() - t0, 2),
+    small, plan = compress(model, keep=keep, budget='params', example_input=x[:1], data=x, alloc=AllocOptions(objective=objective),
+                           calibration=Calibration(steps=steps))
+    return dict(model=name, objective=objective, samples=samples, keep=keep, steps=steps, total_s=round(time.perf_counter() - t0, 2),
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 
 def profile_data(name='resnet18', samples=256):
@@ -70,9 +73,11 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=None)
     ap.add_argument('--data', action='store_true', help='time compress with calibration data instead (fisher and auto)')
     ap.add_argument('--profile', action='store_true', help='split the ResNet-18 call with data into its stages (cProfile)')
+    ap.add_argument('--recon', action='store_true', help='time the ResNet-20 call with data with 0, 50 and 200 reconstruction steps')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     if a.profile: results = [profile_data()]
+    elif a.recon: results = [bench_data('resnet20', 'fisher', 1024, steps=s) for s in (0, 50, 200)]
     elif a.data: results = [bench_data(m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256)) for o in ('fisher', 'auto')]
     else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(), results=results)

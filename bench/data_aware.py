@@ -5,6 +5,7 @@ point and keeps every finished point in --out (rerunning the same command resume
 
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants knobs --out bench/results/data_aware/resnet20.json
+    python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants recon --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.5 --budget flops --ks 1 --multiple 8 --variants fast \\
         --out bench/results/data_aware/resnet20_fast.json
 
@@ -57,6 +58,12 @@ VARIANTS = {
     'fisher+seq+bn/tables1024': (dict(objective='fisher', calibration=C(table_samples=1024)), True, None),
     'fisher+seq+bn/pos256':     (dict(objective='fisher', calibration=C(positions=256)), True, None),
     'fisher+seq+bn/sweeps8':    (dict(objective='fisher', calibration=C(sweeps=8)), True, None),
+    # block reconstruction after the fit: Adam steps per block
+    'fisher+seq+bn+recon':      (dict(objective='fisher', calibration=C(steps=200)), True, None),
+    'fisher+seq+bn+recon50':    (dict(objective='fisher', calibration=C(steps=50)), True, None),
+    # the layers left dense refitted too (full rank, least squares)
+    'fisher+seq+bn+dense':      (dict(objective='fisher', calibration=C(dense=True)), True, None),
+    'fisher+seq+bn+dense+recon': (dict(objective='fisher', calibration=C(dense=True, steps=200)), True, None),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
@@ -65,6 +72,8 @@ GROUPS = {
     'baselines': ['svd_llm', 'pfp', 'pca', 'free/svd', 'svd+data', 'free/lrank', 'lrank+data', 'exact+seq+bn', 'bound+seq+bn'],
     'fast': ['free/paper', 'paper+seq+bn', 'fisher+seq+bn', 'auto'],
     'knobs': ['fisher+seq+bn/tables1024', 'fisher+seq+bn/pos256', 'fisher+seq+bn/sweeps8'],
+    'recon': ['fisher+seq+bn+recon', 'fisher+seq+bn+recon50'],
+    'dense': ['fisher+seq+bn+dense', 'fisher+seq+bn+dense+recon'],
 }
 
 def main(argv=None):

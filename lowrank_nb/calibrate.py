@@ -10,14 +10,15 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .grouping import fold_weight, layer_kind
-from .core import first_tensor, replace_modules, hooked_eval
+from .core import first_tensor, replace_modules, hooked_eval, set_submodule
 from .factor import empty_factored, one_thread, FactoredPair
 from .bounds import eigh
 
 # %% auto #0
 __all__ = ['GRAM_BLOCK', 'DATA_OBJECTIVES', 'BATCHNORMS', 'Calibration', 'input_batches', 'calibration_inputs', 'fold_order',
            'layer_rows', 'shrink', 'gram', 'sample_positions', 'LayerStats', 'calibration_stats', 'psd_cholesky',
-           'whitened_factors', 'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance']
+           'whitened_factors', 'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance',
+           'reconstruction_units', 'reconstruct', 'layer_output_errors']
 
 # %% ../nbs/04_calibrate.ipynb #8e625907
 @dataclass
@@ -32,20 +33,29 @@ class Calibration:
     # fit every factored layer, in forward order, to the original layer's outputs,
     # fed by the compressed layers before it
     refit: bool = True
+    # with `refit`: also refit the layers left dense (at full rank, least squares) whose inputs changed
+    dense: bool = False
     bn: bool = True            # correct every BatchNorm's running statistics by the shift the compression causes
     sweeps: int = 3            # sweeps of block-coordinate descent over the groups of a grouped (`k > 1`) fit
     # objective 'auto': the allocations tried, the one with the closest outputs kept
     candidates: tuple = ('fisher', 'paper')
     holdout: float = 0.25      # objective 'auto': fraction of the samples held out to compare the candidates
     batch_size: int = 256      # inputs per forward pass when gathering statistics
-    seed: int = 0              # positions and sampled labels
+    # block reconstruction: Adam steps per block tuning the compressed network to the original's block outputs (0: off)
+    steps: int = 0
+    lr: float = 1e-3           # block reconstruction: the first step's learning rate (a cosine schedule to 0)
+    step_batch: int = 128      # block reconstruction: inputs per step
+    seed: int = 0              # positions, sampled labels and reconstruction batches
 
     def __post_init__(self):
-        for k in ('samples', 'table_samples', 'positions', 'sweeps', 'batch_size'):
+        for k in ('samples', 'table_samples', 'positions', 'sweeps', 'batch_size', 'step_batch', 'steps'):
             v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f'Calibration.{k} must be a positive int, got {v!r}')
+            if isinstance(v, bool) or not isinstance(v, int) or v < (k != 'steps'):
+                raise ValueError(f'Calibration.{k} must be a {"non-negative" if k == "steps" else "positive"} int, '
+                                 f'got {v!r}')
         if not 0 <= self.holdout < 1: raise ValueError(f'Calibration.holdout must be in [0, 1), got {self.holdout!r}')
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
+            raise ValueError(f'Calibration.lr must be a positive number, got {self.lr!r}')
         self.candidates = tuple(self.candidates)
 
 # %% ../nbs/04_calibrate.ipynb #abc85bf2
@@ -459,19 +469,38 @@ def _fit_pair(name, layer, k, j, xc, yo, cfg, g):
             fc.decoder.bias.add_(_feature_rows(yo - fc(xc), layer).float().mean(0).to(fc.decoder.bias.dtype))
     return fc
 
+def _refit_dense(name, layer, xo, xc, yo, cfg, g) -> nn.Module:
+    """`layer` itself (a copy's, changed in place) with the least-squares weight that maps the inputs `xc` it sees in
+    the compressed network to the original outputs `yo` (and the mean error in its bias); unchanged if `xc` is `xo`."""
+    if torch.equal(xo, xc): return layer
+    pos = sample_positions(_positions(layer, yo), cfg.positions, g)
+    cc, target = _fit_moments(layer, xc, yo, pos, cfg.batch_size)
+    C, delta = cc.second(name)
+    W = fold_weight(layer).double()
+    if delta: target = (1 - delta) * target + delta * C.diagonal().mean() * W
+    with torch.no_grad():
+        layer.weight.copy_(torch.cholesky_solve(target.T, psd_cholesky(C)).T.reshape(layer.weight.shape))
+        if layer.bias is not None: layer.bias.add_(_feature_rows(yo - layer.forward(xc), layer).float().mean(0))
+    return layer
+
 def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: Calibration|None = None,
-                     factored: dict|None = None) -> tuple[nn.Module, dict]:
-    """A copy of `original` in which every layer named in `choices` (`{name: (k, j)}`) is replaced by a factored pair:
+                     factored: dict|None = None, inputs: torch.Tensor|None = None) -> tuple[nn.Module, dict]:
+    """A copy of `original` in which every layer named in `choices` (`{name: (k, j)}`) is replaced by a factored pair
+    (`None` instead of `(k, j)`: the layer stays dense, refitted at full rank when the layers before it changed):
     with `cfg.refit`, fitted in forward order to the original layer's outputs on `x`, fed by the compressed layers
     before it (`whitened_factors` with the cross moment); otherwise `factored[name]`. With `cfg.bn`, every BatchNorm's
     running statistics are moved by the shift the compression causes. One forward pass over `[x; x]` in eval mode: the
     first half runs the original network, the second the compressed one (every module must treat samples independently,
-    as in eval mode). Returns the model and, per replaced layer, the relative error of its output on `x`."""
+    as in eval mode); with `inputs`, the compressed half is fed those instead of `x` (a block of a network, fed by the
+    compressed blocks before it). Returns the model and, per replaced layer, the relative error of its output on
+    `x`."""
     cfg = cfg or Calibration()
     n = len(x)
     known = dict(original.named_modules())
     unknown = [c for c in choices if c not in known]
     if unknown: raise ValueError(f'calibrate_layers: the model has no layer {unknown[0]!r}')
+    if inputs is not None and inputs.shape != x.shape:
+        raise ValueError(f'calibrate_layers: inputs of shape {tuple(inputs.shape)} for x of shape {tuple(x.shape)}')
     net = copy.deepcopy(original).eval()
     # 2-D images: the pass runs channels-last (faster convolutions)
     four_d = x.ndim == 4
@@ -485,9 +514,11 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
         def f(layer, inp, out):
             xc, yo = inp[0][n:], out[:n]            # the compressed half's input, the original half's output
             if name not in made:
-                made[name] = _fit_pair(name, layer, *choices[name], xc, yo, cfg, g) if cfg.refit else factored[name]
+                kj = choices[name]
+                made[name] = (factored[name] if not cfg.refit else _fit_pair(name, layer, *kj, xc, yo, cfg, g)
+                              if kj is not None else _refit_dense(name, layer, inp[0][:n], xc, yo, cfg, g))
                 dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
-            yc = dense[name](xc)                                 # the same function, one dense call
+            yc = dense[name].forward(xc)                         # the same function, one dense call (no hooks)
             errs.setdefault(name, ((yc - yo).norm() / yo.norm().clamp_min(torch.finfo(yo.dtype).tiny)).item())
             out[n:] = yc                                         # in place: the output is this pass's own tensor
             return out
@@ -495,7 +526,7 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
     for name in choices: hooks.append(net.get_submodule(name).register_forward_hook(hook(name)))
     if cfg.bn: hooks += [bn.register_forward_hook(_bn_shift(n, store)) for bn in _tracked_bns(net)]
     try:
-        xx = torch.cat([x, x])
+        xx = torch.cat([x, x if inputs is None else inputs])
         with torch.no_grad(): net(xx.contiguous(memory_format=torch.channels_last) if four_d else xx)
     finally:
         for h in hooks: h.remove()
@@ -566,3 +597,150 @@ def output_distance(reference: nn.Module, model: nn.Module, x: torch.Tensor, bat
                 num += (la.exp() * (la - lb)).sum().item(); den += len(a)
             else: num += (a - b).square().sum().item(); den += a.square().sum().item()
     return num / max(den, torch.finfo(torch.float64).tiny)
+
+# %% ../nbs/04_calibrate.ipynb #0faeedf3
+def _has_layers(m: nn.Module) -> bool:
+    "Whether `m` holds a linear or convolution layer (the modules a block takes along hold none)."
+    return any(isinstance(s, (nn.Linear, nn.modules.conv._ConvNd)) for s in m.modules())
+
+def reconstruction_units(model: nn.Module, names, max_layers: int = 4) -> list[list[str]]:
+    """The blocks `reconstruct` tunes one at a time, in module order, each a list of names of consecutive modules. A
+    module holding some of the replaced layers `names` is a block if it holds at most `max_layers` of them and is not
+    an `nn.Sequential` (a residual block, an inverted residual); otherwise it is split into its children. Inside an
+    `nn.Sequential` a block takes along the siblings after it that hold no linear or convolution layer (BatchNorm,
+    activation, pooling)."""
+    names = set(names)
+    held = lambda n: sum(1 for x in names if x == n or x.startswith(n + '.'))
+    def walk(prefix: str, parent: nn.Module) -> list:
+        units, kids = [], [(prefix + n, c) for n, c in parent.named_children()]
+        i = 0
+        while i < len(kids):
+            name, child = kids[i]; i += 1
+            h = held(name)
+            if not h: continue
+            if name not in names and (h > max_layers or isinstance(child, nn.Sequential)):
+                units += walk(name + '.', child); continue
+            unit = [name]
+            while isinstance(parent, nn.Sequential) and i < len(kids) and not _has_layers(kids[i][1]):
+                unit.append(kids[i][0]); i += 1
+            units.append(unit)
+        return units
+    return walk('', model)
+
+
+# %% ../nbs/04_calibrate.ipynb #fa8c0a1e
+class _Stop(Exception): "Raised by a hook to end a forward pass once it has what it needs."
+
+def _unit_io(net: nn.Module, unit: list, x: torch.Tensor, batch: int, outputs: bool):
+    """The input of the block `unit` of `net` on `x` (and its output with `outputs`), by forward passes that stop
+    there; `None` when the block is not called exactly once per pass with one tensor in and one out."""
+    first, last, got = net.get_submodule(unit[0]), net.get_submodule(unit[-1]), ([], [])
+    def pre(m, args):
+        if len(args) != 1 or not isinstance(args[0], torch.Tensor): raise _Stop
+        got[0].append(args[0].detach())
+        if not outputs: raise _Stop
+    def post(m, args, out):
+        if isinstance(out, torch.Tensor): got[1].append(out.detach())
+        raise _Stop
+    hooks = [first.register_forward_pre_hook(pre)] + ([last.register_forward_hook(post)] if outputs else [])
+    with hooked_eval(net, hooks), torch.no_grad():
+        for i in range(0, len(x), batch):
+            try: net(x[i:i + batch])
+            except _Stop: pass
+            if any(len(g) != i // batch + 1 for g in got[:1 + outputs]): return None
+    return torch.cat(got[0]), (torch.cat(got[1]) if outputs else None)
+
+def _called_once(net: nn.Module, names: list, x: torch.Tensor) -> set:
+    "The modules among `names` that a forward pass of `net` on `x` calls exactly once."
+    calls = dict.fromkeys(names, 0)
+    def count(n):
+        def f(m, args): calls[n] += 1
+        return f
+    with hooked_eval(net, [net.get_submodule(n).register_forward_pre_hook(count(n)) for n in names]), torch.no_grad():
+        net(x)
+    return {n for n, c in calls.items() if c == 1}
+
+def _unit_error(block: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> float:
+    "Mean squared error of `block` on the inputs `x` against the outputs `y`."
+    with torch.no_grad():
+        return sum(F.mse_loss(block(x[i:i + batch]), y[i:i + batch], reduction='sum').item()
+                   for i in range(0, len(x), batch)) / y.numel()
+
+def _tune(block: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg, g: torch.Generator,
+          hold: int = 0) -> tuple[float, float]:
+    """`cfg.steps` Adam steps (cosine schedule from `cfg.lr`, `cfg.step_batch` samples each) on every parameter of
+    `block` towards `y`, on all but the last `hold` inputs; kept only if the error on those last ones (all, when
+    `hold` is 0) falls. Returns the errors before and after."""
+    (x, y), judge = ((x[:-hold], y[:-hold]), (x[-hold:], y[-hold:])) if hold else ((x, y), (x, y))
+    before, saved = _unit_error(block, *judge, cfg.batch_size), copy.deepcopy(block.state_dict())
+    params = [p for p in block.parameters() if p.is_floating_point()]
+    flags = [p.requires_grad for p in params]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
+    try:
+        for p in params: p.requires_grad_(True)
+        with torch.enable_grad():
+            for _ in range(cfg.steps):
+                idx = torch.randint(len(x), (min(cfg.step_batch, len(x)),), generator=g).to(x.device)
+                loss = F.mse_loss(block(x[idx]), y[idx])
+                opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+    finally:
+        for p, f in zip(params, flags): p.requires_grad_(f); p.grad = None
+    after = _unit_error(block, *judge, cfg.batch_size)
+    if not after < before: block.load_state_dict(saved); after = before
+    return before, after
+
+def _block(net: nn.Module, unit: list) -> nn.Sequential:
+    "The modules of `unit` in `net`, run in order."
+    return nn.Sequential(*[net.get_submodule(n) for n in unit])
+
+def _block_choices(unit: list, choices: dict) -> dict:
+    "The entries of `choices` inside `unit`, named as in `_block(net, unit)`."
+    return {f'{i}{c[len(n):]}': kj for c, kj in choices.items() for i, n in enumerate(unit)
+            if c == n or c.startswith(n + '.')}
+
+def reconstruct(original: nn.Module, compressed: nn.Module, x: torch.Tensor, choices: dict,
+                cfg: Calibration|None = None) -> tuple[nn.Module, dict]:
+    """A copy of `compressed` in which each block (`reconstruction_units`) holding layers replaced as `choices` says
+    (`{name: (k, j)}`, or `None` for a dense layer refitted, as in `calibrate_layers`) is fitted again, in forward
+    order, fed by the compressed blocks before it: its layers by the sequential fit (`calibrate_layers`), then every
+    parameter by `cfg.steps` Adam steps towards the original block's outputs on `x` (eval mode). The steps see all but
+    the last `cfg.holdout` of `x`; unless the error on those falls, the block keeps its fit. Returns the model and, per
+    block, the mean squared output error on them after the fit and after the steps (a block not called once per pass
+    with one tensor in and out is left as it was)."""
+    cfg = cfg or Calibration()
+    net, errs = copy.deepcopy(compressed).eval(), {}
+    g = torch.Generator().manual_seed(cfg.seed)
+    hold = int(round(len(x) * cfg.holdout))
+    hold = hold if 0 < hold < len(x) else 0
+    units = reconstruction_units(compressed, list(choices))
+    once = _called_once(net, [u[0] for u in units], x[:1])
+    for unit in (u for u in units if u[0] in once):
+        io, xc = _unit_io(original, unit, x, cfg.batch_size, True), _unit_io(net, unit, x, cfg.batch_size, False)
+        if io is None or xc is None: continue
+        with warnings.catch_warnings():     # too few rows: said once already, by the fit of the whole network
+            warnings.filterwarnings('ignore', message='layer .* input rows for')
+            block, _ = calibrate_layers(_block(original, unit), io[0], _block_choices(unit, choices), cfg,
+                                        inputs=xc[0])
+        for n, m in zip(unit, block): set_submodule(net, n, m)
+        errs['+'.join(unit)] = _tune(block, xc[0], io[1], cfg, g, hold)
+    return net.train(compressed.training), errs
+
+
+# %% ../nbs/04_calibrate.ipynb #3dcaedf8
+def layer_output_errors(original: nn.Module, model: nn.Module, names, x: torch.Tensor,
+                        batch_size: int = 64) -> dict:
+    """The relative output error `‖y − y′‖ / ‖y′‖` on `x` of every layer in `names`: `y` its output in `model`, `y′`
+    the original layer's in `original`, each fed by its own network. A layer the pass does not call is left out."""
+    num, den = dict.fromkeys(names, 0.), dict.fromkeys(names, 0.)
+    def grab(n, into):
+        def f(m, inp, out): into[n] = first_tensor(out).detach().float()
+        return f
+    for i in range(0, len(x), batch_size):
+        outs = ({}, {})
+        for net, got in zip((original, model), outs):
+            with hooked_eval(net, [net.get_submodule(n).register_forward_hook(grab(n, got)) for n in names]):
+                with torch.no_grad(): net(x[i:i + batch_size])
+        for n in set(outs[0]) & set(outs[1]):
+            num[n] += (outs[1][n] - outs[0][n]).square().sum().item(); den[n] += outs[0][n].square().sum().item()
+    return {n: math.sqrt(num[n] / max(den[n], torch.finfo(torch.float64).tiny)) for n in names if den[n] or num[n]}

@@ -14,6 +14,7 @@ from .train import (
     fit, evaluate, retrain, Schedule, TrainConfig, RunOptions, save_checkpoint, load_checkpoint, check_state_dict)
 from .core import count_params, count_macs, hooked_eval, run_model
 from .compress import compress, AllocOptions, METHODS, BUDGETS, ALL_OBJECTIVES, data_methods
+from .calibrate import Calibration
 from .allocation import check_keep
 from .saving import save_compressed, load_compressed, read_compressed
 from .experiments import sweep, SweepOptions, Retraining, compress_only_table, table1_markdown
@@ -350,6 +351,9 @@ def _compress_args(sub):
                         'pca and pfp, which need them)')
     p.add_argument('--root', default=None,
                    help='with --calib: folder holding the data (default: the library search path)')
+    p.add_argument('--steps', type=_nonneg_int, default=0, metavar='S',
+                   help='with --calib: block reconstruction after the fit, S Adam steps per block (default 0: off; '
+                        'minutes on a CPU)')
     p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None,
                    help='ALDS objective: data-free paper (the default without --calib), bound or exact; with --calib '
                         'also fisher (the default), output or auto')
@@ -500,13 +504,16 @@ def _cmd_compress(a):
     n = _calib_count(a, [a.method])
     if a.method in data_methods() and n == 0:
         raise CLIError(f'--method {a.method} needs calibration images: --calib N with N > 0')
+    if a.steps and not n: raise CLIError('--steps needs calibration images: --calib N with N > 0')
     calib = calibration_images(load_data(data, a.root)[0], n, a.seed) if n else None
     ks = None if a.ks is None else _list_arg(a.ks, 'ks', int)
     if a.budget == 'latency': x = torch.randn(a.latency_batch, *INPUT_SHAPES[data])
     budget = LatencyBudget(form=a.latency_form) if a.budget == 'latency' else a.budget
     alloc = AllocOptions(objective=a.objective, max_k=a.max_k, ks=ks, multiple=a.multiple, guard=not a.no_guard,
                          seed=a.seed)
-    try: small, plan = compress(model, a.keep, budget=budget, method=a.method, example_input=x, data=calib, alloc=alloc)
+    try:
+        small, plan = compress(model, a.keep, budget=budget, method=a.method, example_input=x, data=calib, alloc=alloc,
+                               calibration=Calibration(steps=a.steps))
     except RuntimeError as e:
         raise CLIError(f'compress failed on input shape {tuple(x.shape)} (wrong --data for --arch {a.arch}?): '
                        f'{str(e).splitlines()[0]}') from None

@@ -18,7 +18,7 @@ from .allocation import (
     BudgetError, unreachable, OBJECTIVES, SOLVERS)
 from .calibrate import (
     Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors, calibrate_layers,
-    output_distance, DATA_OBJECTIVES)
+    output_distance, reconstruct, layer_output_errors, DATA_OBJECTIVES)
 from .core import first_tensor, replace_modules, old_keywords
 
 # %% auto #0
@@ -128,7 +128,8 @@ def _plan_summary(self: Plan):
     if self.guarded: s += f'; {len(self.guarded)} layer(s) moved to k=1 by the guard'
     if self.calibration:
         c = self.calibration
-        s += f"; calibrated on {c['samples']} samples" + ''.join(f', {w}' for w in ('refit', 'bn') if c.get(w))
+        s += f"; calibrated on {c['samples']} samples" + ''.join(f', {w}' for w in ('refit', 'bn', 'dense') if c.get(w))
+        if c.get('steps'): s += f", {c['tuned']}/{c['blocks']} blocks reconstructed ({c['steps']} steps each)"
         if c.get('distances'): s += ' (auto: ' + ', '.join(f'{o} {d:.4g}' for o, d in c['distances'].items()) + ')'
     return (
         s
@@ -513,6 +514,7 @@ def calibrated_build(model, todo, choices, x, cfg, stats, method: Method):
     truncation, BatchNorm statistics corrected (`cfg.bn`); a method with `refit=False` (`svd_llm`) gets its published
     form (whitened, nothing else). Returns the model and the relative output error of every replaced layer on `x`."""
     refit, bn = cfg.refit and method.refit, cfg.bn and method.refit
+    if not refit: choices = {n: kj for n, kj in choices.items() if kj is not None}   # dense layers stay as they are
     pairs = None if refit else _whitened_pairs(todo, choices, stats)
     return calibrate_layers(model, x, choices, dataclasses.replace(cfg, refit=refit, bn=bn), factored=pairs)
 
@@ -613,7 +615,7 @@ def build(self: Compression, alloc: Allocation, objective: str):
         small = replace_layers(self.model, [lp for lp in lps if lp.j],
                                lambda layer, lp: factor_layer(layer, lp.k, lp.j))
     else:
-        choice = {lp.name: (lp.k, lp.j) for lp in lps if lp.j}
+        choice = {lp.name: (lp.k, lp.j) if lp.j else None for lp in lps if lp.j or self.cfg.dense}
         small, errs = calibrated_build(self.model, self.todo, choice, self.x_fit, self.cfg, self.stats, self.method)
     for i, (lp, W) in enumerate(zip(lps, self.weights)):
         if not lp.j: continue
@@ -630,6 +632,21 @@ def build(self: Compression, alloc: Allocation, objective: str):
                 guarded=[self.todo[i].name for i in alloc.guarded])
     self.budget.finish(small, plan, self.example_input, self.costs)
     return small, plan
+
+@patch
+def reconstructed(self: Compression, small: nn.Module, plan: Plan) -> nn.Module:
+    """The built model after block reconstruction (`reconstruct`, `cfg.steps` Adam steps per block), the plan's
+    per-layer errors measured again."""
+    chosen = {lp.name: (lp.k, lp.j) if lp.j else None for lp in plan.layers if lp.j or self.cfg.dense}
+    small, blocks = reconstruct(self.model, small, self.x_fit, chosen, self.cfg)
+    errs = layer_output_errors(self.model, small, [n for n, kj in chosen.items() if kj], self.x_fit)
+    for lp, W in zip(plan.layers, self.weights):
+        if not lp.j: continue
+        lp.true_error = _spectral_error(W, small.get_submodule(lp.name).recompose())
+        lp.output_error = errs.get(lp.name)
+    plan.calibration = dict(plan.calibration or {}, steps=self.cfg.steps, blocks=len(blocks),
+                            tuned=sum(b < a for a, b in blocks.values()))
+    return small
 
 @patch
 def attempt(self: Compression, keep: float, objective: str):
@@ -699,10 +716,12 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
         tried[obj] = (dist, small, plan)
     best = min(tried, key=lambda o: tried[o][0]) if len(tried) > 1 else job.objectives[0]
     _, small, plan = tried[best]
+    if x is not None and cfg.steps and cfg.refit and m.refit: small = job.reconstructed(small, plan)
     plan.keep, plan.params_after = keep, count_params(small)
     recount_macs(plan, small, example_input, job.macs)
     if x is not None:
         plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit,
-                                bn=cfg.bn and m.refit, positions=cfg.positions, seconds=round(time.time() - t0, 2))
+                                bn=cfg.bn and m.refit, dense=cfg.dense and cfg.refit and m.refit,
+                                positions=cfg.positions, **(plan.calibration or {}), seconds=round(time.time() - t0, 2))
         if len(tried) > 1: plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
     return small, plan
