@@ -452,15 +452,21 @@ def _fit_moments(layer, xc, yo, pos, chunk):
     target = target / cc.rows
     return cc, (target if order is None else target[:, order.to(target.device)])
 
-def _fit_pair(name, layer, k, j, xc, yo, cfg, g):
-    """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
-    layer's outputs `yo`."""
+def _fit_problem(name, layer, xc, yo, cfg, g):
+    """What fitting `layer` to the original outputs `yo` from the inputs `xc` needs (fold order): its folded weight
+    `W`, the inputs' shrunk second moment `C` and the target moment `E[y′xᵀ]`, shrunk alike."""
     pos = sample_positions(_positions(layer, yo), cfg.positions, g)
     cc, target = _fit_moments(layer, xc, yo, pos, cfg.batch_size)
     C, delta = cc.second(name)
     W = fold_weight(layer).double()
     # the cross moment shrunk alike (W·((1−δ)·E[x′xᵀ] + δμI)): still exact when nothing upstream changed
     if delta: target = (1 - delta) * target + delta * C.diagonal().mean() * W
+    return W, C, target
+
+def _fit_pair(name, layer, k, j, xc, yo, cfg, g):
+    """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
+    layer's outputs `yo`."""
+    W, C, target = _fit_problem(name, layer, xc, yo, cfg, g)
     enc, dec = whitened_factors(W, C, k, j, target=target, sweeps=cfg.sweeps)
     fc = empty_factored(layer, k, j).load_factors(enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
                      None if layer.bias is None else layer.bias.detach())
@@ -473,11 +479,7 @@ def _refit_dense(name, layer, xo, xc, yo, cfg, g) -> nn.Module:
     """`layer` itself (a copy's, changed in place) with the least-squares weight that maps the inputs `xc` it sees in
     the compressed network to the original outputs `yo` (and the mean error in its bias); unchanged if `xc` is `xo`."""
     if torch.equal(xo, xc): return layer
-    pos = sample_positions(_positions(layer, yo), cfg.positions, g)
-    cc, target = _fit_moments(layer, xc, yo, pos, cfg.batch_size)
-    C, delta = cc.second(name)
-    W = fold_weight(layer).double()
-    if delta: target = (1 - delta) * target + delta * C.diagonal().mean() * W
+    _, C, target = _fit_problem(name, layer, xc, yo, cfg, g)
     with torch.no_grad():
         layer.weight.copy_(torch.cholesky_solve(target.T, psd_cholesky(C)).T.reshape(layer.weight.shape))
         if layer.bias is not None: layer.bias.add_(_feature_rows(yo - layer.forward(xc), layer).float().mean(0))
