@@ -615,7 +615,7 @@ def build(self: Compression, alloc: Allocation, objective: str):
         small = replace_layers(self.model, [lp for lp in lps if lp.j],
                                lambda layer, lp: factor_layer(layer, lp.k, lp.j))
     else:
-        choice = {lp.name: (lp.k, lp.j) if lp.j else None for lp in lps if lp.j or self.cfg.dense}
+        choice = self.fit_choices(lps)
         small, errs = calibrated_build(self.model, self.todo, choice, self.x_fit, self.cfg, self.stats, self.method)
     for i, (lp, W) in enumerate(zip(lps, self.weights)):
         if not lp.j: continue
@@ -634,19 +634,22 @@ def build(self: Compression, alloc: Allocation, objective: str):
     return small, plan
 
 @patch
-def reconstructed(self: Compression, small: nn.Module, plan: Plan) -> nn.Module:
+def fit_choices(self: Compression, lps: list) -> dict:
+    "What the fit does with each layer: `(k, j)` to factor it; `None` to refit it dense (`cfg.dense`); absent: left."
+    return {lp.name: (lp.k, lp.j) if lp.j else None for lp in lps if lp.j or self.cfg.dense}
+
+@patch
+def reconstructed(self: Compression, small: nn.Module, plan: Plan) -> tuple[nn.Module, dict]:
     """The built model after block reconstruction (`reconstruct`, `cfg.steps` Adam steps per block), the plan's
-    per-layer errors measured again."""
-    chosen = {lp.name: (lp.k, lp.j) if lp.j else None for lp in plan.layers if lp.j or self.cfg.dense}
+    per-layer errors measured again; and what to record in the plan's `calibration`."""
+    chosen = self.fit_choices(plan.layers)
     small, blocks = reconstruct(self.model, small, self.x_fit, chosen, self.cfg)
     errs = layer_output_errors(self.model, small, [n for n, kj in chosen.items() if kj], self.x_fit)
     for lp, W in zip(plan.layers, self.weights):
         if not lp.j: continue
         lp.true_error = _spectral_error(W, small.get_submodule(lp.name).recompose())
         lp.output_error = errs.get(lp.name)
-    plan.calibration = dict(plan.calibration or {}, steps=self.cfg.steps, blocks=len(blocks),
-                            tuned=sum(b < a for a, b in blocks.values()))
-    return small
+    return small, dict(steps=self.cfg.steps, blocks=len(blocks), tuned=sum(b < a for a, b in blocks.values()))
 
 @patch
 def attempt(self: Compression, keep: float, objective: str):
@@ -716,12 +719,13 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
         tried[obj] = (dist, small, plan)
     best = min(tried, key=lambda o: tried[o][0]) if len(tried) > 1 else job.objectives[0]
     _, small, plan = tried[best]
-    if x is not None and cfg.steps and cfg.refit and m.refit: small = job.reconstructed(small, plan)
+    tune = x is not None and cfg.steps and cfg.refit and m.refit
+    small, recon = job.reconstructed(small, plan) if tune else (small, {})
     plan.keep, plan.params_after = keep, count_params(small)
     recount_macs(plan, small, example_input, job.macs)
     if x is not None:
         plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit,
                                 bn=cfg.bn and m.refit, dense=cfg.dense and cfg.refit and m.refit,
-                                positions=cfg.positions, **(plan.calibration or {}), seconds=round(time.time() - t0, 2))
+                                positions=cfg.positions, **recon, seconds=round(time.time() - t0, 2))
         if len(tried) > 1: plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
     return small, plan
