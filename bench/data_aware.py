@@ -61,6 +61,7 @@ VARIANTS = {
     # block reconstruction after the fit: Adam steps per block
     'fisher+seq+bn+recon':      (dict(objective='fisher', calibration=C(steps=200)), True, None),
     'fisher+seq+bn+recon50':    (dict(objective='fisher', calibration=C(steps=50)), True, None),
+    'paper+seq+bn+recon':       (dict(objective='paper', calibration=C(steps=200)), True, None),    # the allocation under reconstruction
     # the layers left dense refitted too (full rank, least squares)
     'fisher+seq+bn+dense':      (dict(objective='fisher', calibration=C(dense=True)), True, None),
     'fisher+seq+bn+dense+recon': (dict(objective='fisher', calibration=C(dense=True, steps=200)), True, None),
@@ -72,7 +73,7 @@ GROUPS = {
     'baselines': ['svd_llm', 'pfp', 'pca', 'free/svd', 'svd+data', 'free/lrank', 'lrank+data', 'exact+seq+bn', 'bound+seq+bn'],
     'fast': ['free/paper', 'paper+seq+bn', 'fisher+seq+bn', 'auto'],
     'knobs': ['fisher+seq+bn/tables1024', 'fisher+seq+bn/pos256', 'fisher+seq+bn/sweeps8'],
-    'recon': ['fisher+seq+bn+recon', 'fisher+seq+bn+recon50'],
+    'recon': ['fisher+seq+bn+recon', 'fisher+seq+bn+recon50', 'paper+seq+bn+recon'],
     'dense': ['fisher+seq+bn+dense', 'fisher+seq+bn+dense+recon'],
 }
 
