@@ -41,7 +41,7 @@ class Calibration:
     # objective 'auto': the allocations tried, the one with the closest outputs kept
     candidates: tuple = ('fisher', 'paper')
     holdout: float = 0.25      # objective 'auto': fraction of the samples held out to compare the candidates
-    batch_size: int = 256      # inputs per forward pass when gathering statistics
+    batch_size: int = 256      # inputs per forward pass when gathering statistics (fewer for large inputs: `pass_size`)
     # block reconstruction: Adam steps per block tuning the compressed network to the original's block outputs (0: off)
     steps: int = 0
     lr: float = 1e-3           # block reconstruction: the first step's learning rate (a cosine schedule to 0)
@@ -215,7 +215,7 @@ PASS_VALUES = 2 ** 23   # input values per forward pass of the statistics at mos
 
 def pass_size(x: torch.Tensor, batch_size: int) -> int:
     """Inputs per forward pass over `x`: `batch_size`, fewer for large inputs (at most `PASS_VALUES` values), since
-    a pass holding gigabytes of activations runs several times slower per input (memory traffic)."""
+    a pass holding gigabytes of activations runs markedly slower per input (memory traffic)."""
     return max(1, min(batch_size, PASS_VALUES // max(1, x[0].numel())))
 
 def sample_positions(n: int, k: int, g: torch.Generator) -> torch.Tensor|None:
