@@ -390,12 +390,12 @@ def _group_whitening(W: torch.Tensor, C: torch.Tensor, k: int):
     V = eigh(B.mT @ B)[1].flip(-1)                        # X = U·σ = B V, Y = V (orthonormal)
     return B @ V, torch.linalg.solve_triangular(L.mT, V, upper=True), V.new_ones(V.shape[0], V.shape[-1])
 
-def _discarded_gram(W: torch.Tensor, C: torch.Tensor, k: int):
+def _discarded_gram(W: torch.Tensor, C: torch.Tensor, k: int, Cp: torch.Tensor|None = None):
     """The per-group whitened singular pairs of `W` as output-space columns `P` (`f × k·r`, t-major: column (t, i) is
     `xₜ` of group i) and `K`, the inner products on the data of the input directions they act on (`K[(t,i),(s,l)] =
     yₜᵀLᵢ⁻¹ C Lₗ⁻ᵀyₛ`), both in `PRODUCT_DTYPE`. The error of a truncation is the sum over its discarded pairs of
     `PᵀGP ⊙ K`. For `k = 1`, `P`'s columns are `uₜσₜ` and `K` is `None` (the identity: the input directions are
-    orthonormal on the data)."""
+    orthonormal on the data). `Cp`: `C` in `PRODUCT_DTYPE`, for a caller that converts it once for every `k`."""
     f, d = W.shape
     m = d // k
     X, Z, ynorm = _group_whitening(W, C, k)
@@ -404,7 +404,8 @@ def _discarded_gram(W: torch.Tensor, C: torch.Tensor, k: int):
         return (X * ynorm[:, None, :])[0].to(PRODUCT_DTYPE), None, r
     P = X.permute(1, 2, 0).reshape(f, r * k).to(PRODUCT_DTYPE)                                # (t, i), t-major
     Z = Z.to(PRODUCT_DTYPE)
-    CZ = torch.einsum('ialm,lmr->ialr', C.to(PRODUCT_DTYPE).reshape(k, m, k, m), Z)         # k × m × k × r
+    Cp = C.to(PRODUCT_DTYPE) if Cp is None else Cp
+    CZ = torch.einsum('ialm,lmr->ialr', Cp.reshape(k, m, k, m), Z)                           # k × m × k × r
     K = torch.einsum('imr,imls->risl', Z, CZ)                                                 # (t, i) × (s, l)
     return P, K.reshape(r * k, r * k), r
 
@@ -414,12 +415,12 @@ def data_table(W: torch.Tensor, st: LayerStats, ks: list[int], output: bool = Fa
     table needs gradient statistics (`st.G`); the relative output errors are computed with `output=True` (or without
     `st.G`)."""
     W, C = W.double(), st.C.double()
-    G = None if st.G is None else st.G.to(PRODUCT_DTYPE)
+    G, Cp = None if st.G is None else st.G.to(PRODUCT_DTYPE), C.to(PRODUCT_DTYPE)
     output = output or G is None
     sig = torch.einsum('fd,fd->', W @ C, W).clamp_min(torch.finfo(W.dtype).tiny) if output else None   # ‖W X‖²
     out, loss = ({} if output else None), ({} if G is not None else None)
     for k in ks:
-        P, K, r = _discarded_gram(W, C, k)
+        P, K, r = _discarded_gram(W, C, k, Cp)
         if output: out[k] = (_tail_sums(_pair_products(P, K), k, r).clamp_min(0) / sig).sqrt()
         if G is not None: loss[k] = _tail_sums(_pair_products(P, K, G), k, r).clamp_min(0) / 2
     return DataTable(out, loss)
