@@ -6,13 +6,15 @@ point and keeps every finished point in --out (rerunning the same command resume
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants knobs --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants recon --out bench/results/data_aware/resnet20.json
+    python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --calib 256 --variants fisher+seq+bn \\
+        --out bench/results/data_aware/resnet20_calib256.json
     python bench/data_aware.py --net resnet20 --keeps 0.5 --budget flops --ks 1 --multiple 8 --variants fast \\
         --out bench/results/data_aware/resnet20_fast.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
 """
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, dataclasses, json, sys, time
 from pathlib import Path
 import torch
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
@@ -62,6 +64,9 @@ VARIANTS = {
     'fisher+seq+bn+recon':      (dict(objective='fisher', calibration=C(steps=200)), True, None),
     'fisher+seq+bn+recon50':    (dict(objective='fisher', calibration=C(steps=50)), True, None),
     'paper+seq+bn+recon':       (dict(objective='paper', calibration=C(steps=200)), True, None),    # the allocation under reconstruction
+    # the reconstruction's own knobs: three times the steps, three times the learning rate
+    'fisher+seq+bn+recon600':   (dict(objective='fisher', calibration=C(steps=600)), True, None),
+    'fisher+seq+bn+recon/lr3e-3': (dict(objective='fisher', calibration=C(steps=200, lr=3e-3)), True, None),
     # the layers left dense refitted too (full rank, least squares)
     'fisher+seq+bn+dense':      (dict(objective='fisher', calibration=C(dense=True)), True, None),
     'fisher+seq+bn+dense+recon': (dict(objective='fisher', calibration=C(dense=True, steps=200)), True, None),
@@ -74,6 +79,7 @@ GROUPS = {
     'fast': ['free/paper', 'paper+seq+bn', 'fisher+seq+bn', 'auto'],
     'knobs': ['fisher+seq+bn/tables1024', 'fisher+seq+bn/pos256', 'fisher+seq+bn/sweeps8'],
     'recon': ['fisher+seq+bn+recon', 'fisher+seq+bn+recon50', 'paper+seq+bn+recon'],
+    'reconknobs': ['fisher+seq+bn+recon600', 'fisher+seq+bn+recon/lr3e-3'],
     'dense': ['fisher+seq+bn+dense', 'fisher+seq+bn+dense+recon'],
 }
 
@@ -113,6 +119,8 @@ def main(argv=None):
             if log.done(key): continue
             kw, with_data, after = VARIANTS[name]
             kw = dict(kw)
+            if with_data and a.calib != Calibration.samples:   # every calibration image used, however many
+                kw['calibration'] = dataclasses.replace(kw.get('calibration') or Calibration(), samples=a.calib)
             alloc = AllocOptions(objective=kw.pop('objective', None), solver=kw.pop('solver', 'joint'), ks=ks, multiple=a.multiple, seed=a.seed)
             t = time.time()
             try: small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
@@ -125,6 +133,8 @@ def main(argv=None):
             rec = dict(key=key, variant=name, keep=keep, budget=a.budget, top1=m['top1'], top5=m['top5'],
                        keep_params=m['params'] / log.meta['baseline']['params'], keep_macs=m['macs'] / log.meta['baseline']['macs'],
                        drop=log.meta['baseline']['top1'] - m['top1'], distance=output_distance(model, small, hold),
+                       # the same distance on the calibration images themselves: how far the fit is from generalising
+                       calib_distance=output_distance(model, small, calib) if with_data else None,
                        seconds=round(secs, 2), objective=plan.objective, calibration=plan.calibration,
                        ks=sorted({l.k for l in plan.factored}))
             log.add(rec)
