@@ -119,7 +119,7 @@ def main(argv=None):
             if log.done(key): continue
             kw, with_data, after = VARIANTS[name]
             kw = dict(kw)
-            if with_data and a.calib != Calibration.samples:   # every calibration image used, however many
+            if with_data:                                  # every calibration image used, however many
                 kw['calibration'] = dataclasses.replace(kw.get('calibration') or Calibration(), samples=a.calib)
             alloc = AllocOptions(objective=kw.pop('objective', None), solver=kw.pop('solver', 'joint'), ks=ks, multiple=a.multiple, seed=a.seed)
             t = time.time()
