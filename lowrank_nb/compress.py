@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_compress.ipynb #c7a061c9
 from __future__ import annotations
-import copy, time, dataclasses
+import copy, time, dataclasses, warnings
 from dataclasses import dataclass, asdict
 from typing import Callable
 from fastcore.basics import patch
@@ -578,8 +578,22 @@ class Compression:
         if missing: raise ValueError(f'layers {missing} are not called by the forward pass of the calibration data')
         if not self.data_aware: return
         pow2 = [[k for k in a if k & (k - 1) == 0] for a in self.allowed]   # a pass per k: powers of two span the range
-        self.dtables = [data_table(W, self.stats[l.name], a, output='output' in self.objectives)
-                        for W, l, a in zip(self.weights, self.todo, pow2)]
+        tables = lambda: [data_table(W, self.stats[l.name], a, output='output' in self.objectives)
+                          for W, l, a in zip(self.weights, self.todo, pow2)]
+        self.dtables = tables()
+        if self._insensitive(): self.dtables = tables()
+
+    def _insensitive(self) -> bool:
+        """Whether `fisher` estimates no loss increase for any layer at any rank: the loss does not depend on the layers
+        (an untrained model whose last layer starts at zero), so it cannot rank them and would keep the cheapest
+        allocation. Then `output` allocates instead, with a warning."""
+        if 'fisher' not in self.objectives or any(bool(e.any()) for t in self.dtables for e in t.loss.values()):
+            return False
+        warnings.warn('on the calibration data the loss does not depend on any layer (its gradient is zero at every '
+                      'layer, as in an untrained model whose last layer starts at zero): objective "fisher" cannot '
+                      'rank the layers, so they are allocated by their output error (objective "output")')
+        self.objectives = list(dict.fromkeys('output' if o == 'fisher' else o for o in self.objectives))
+        return True
 
 # %% ../nbs/05_compress.ipynb #3b9b8b88
 @patch
