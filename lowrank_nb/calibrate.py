@@ -245,7 +245,8 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
                       fisher: bool = True) -> dict[str, LayerStats]:
     """One pass over the inputs `x` (in batches, eval mode; `model` is not modified): for each layer in `names`, the
     second moment of its input rows (at most `cfg.positions` output positions per sample) and, with `fisher`, of the
-    loss gradient at its output, the loss being the model's own predictions (see `_loss_probe`)."""
+    loss gradient at its output, the loss being the model's own predictions (see `_loss_probe`); zero for a layer whose
+    output the loss does not use."""
     cfg = cfg or Calibration()
     mods = {n: model.get_submodule(n) for n in names}
     mom, G = {n: _Moments(fold_order(m)) for n, m in mods.items()}, {n: None for n in names}
@@ -267,8 +268,7 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
             out = model(xb.requires_grad_())
             grads = torch.autograd.grad(_loss_probe(out, g), [o for _, o in outs], allow_unused=True)
         for (n, o), gr in zip(outs, grads):
-            if gr is None: continue
-            r = _feature_rows(gr.float(), mods[n])
+            r = _feature_rows(torch.zeros_like(o, dtype=torch.float) if gr is None else gr.float(), mods[n])
             G[n] = gram(r) + (0 if G[n] is None else G[n])
     bs = pass_size(x, cfg.batch_size)
     try:
