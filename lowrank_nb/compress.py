@@ -581,19 +581,17 @@ class Compression:
         tables = lambda: [data_table(W, self.stats[l.name], a, output='output' in self.objectives)
                           for W, l, a in zip(self.weights, self.todo, pow2)]
         self.dtables = tables()
-        if self._insensitive(): self.dtables = tables()
+        if 'fisher' in self.objectives and self._loss_blind():     # fisher would keep the cheapest allocation
+            warnings.warn('on the calibration data the loss does not depend on any layer (its gradient is zero at '
+                          'every layer, as in an untrained model whose last layer starts at zero): objective "fisher" '
+                          'cannot rank the layers, so they are allocated by their output error (objective "output")')
+            self.objectives = list(dict.fromkeys('output' if o == 'fisher' else o for o in self.objectives))
+            self.dtables = tables()
 
-    def _insensitive(self) -> bool:
-        """Whether `fisher` estimates no loss increase for any layer at any rank: the loss does not depend on the layers
-        (an untrained model whose last layer starts at zero), so it cannot rank them and would keep the cheapest
-        allocation. Then `output` allocates instead, with a warning."""
-        if 'fisher' not in self.objectives or any(bool(e.any()) for t in self.dtables for e in t.loss.values()):
-            return False
-        warnings.warn('on the calibration data the loss does not depend on any layer (its gradient is zero at every '
-                      'layer, as in an untrained model whose last layer starts at zero): objective "fisher" cannot '
-                      'rank the layers, so they are allocated by their output error (objective "output")')
-        self.objectives = list(dict.fromkeys('output' if o == 'fisher' else o for o in self.objectives))
-        return True
+    def _loss_blind(self) -> bool:
+        """Whether the data-aware tables estimate no loss increase for any layer at any rank: the loss does not depend
+        on the layers (an untrained model whose last layer starts at zero), so they cannot rank them."""
+        return not any(bool(e.any()) for t in self.dtables for e in t.loss.values())
 
 # %% ../nbs/05_compress.ipynb #3b9b8b88
 @patch
