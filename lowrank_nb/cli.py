@@ -337,6 +337,9 @@ def _compress_args(sub):
     p.add_argument('--ks', default=None,
                    help='comma-separated group counts k allowed, e.g. 1 where grouped convolutions are slow '
                         '(default: all)')
+    p.add_argument('--skip', default=None, metavar='PATTERNS',
+                   help='comma-separated layer names or glob patterns kept dense, e.g. conv1,fc or "classifier.*" '
+                        '(default: none)')
     p.add_argument('--latency-batch', type=_pos_int, default=32,
                    help='--budget latency: batch size of the timed input (default 32)')
     p.add_argument('--latency-form', choices=['eager', 'folded', 'compiled'], default='eager',
@@ -510,7 +513,7 @@ def _cmd_compress(a):
     if a.budget == 'latency': x = torch.randn(a.latency_batch, *INPUT_SHAPES[data])
     budget = LatencyBudget(form=a.latency_form) if a.budget == 'latency' else a.budget
     alloc = AllocOptions(objective=a.objective, max_k=a.max_k, ks=ks, multiple=a.multiple, guard=not a.no_guard,
-                         seed=a.seed)
+                         seed=a.seed, skip=() if a.skip is None else _list_arg(a.skip, 'skip', str))
     try:
         small, plan = compress(model, a.keep, budget=budget, method=a.method, example_input=x, data=calib, alloc=alloc,
                                calibration=Calibration(steps=a.steps))

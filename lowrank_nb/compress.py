@@ -5,6 +5,7 @@
 # %% ../nbs/05_compress.ipynb #c7a061c9
 from __future__ import annotations
 import copy, time, dataclasses, warnings
+from fnmatch import fnmatchcase
 from dataclasses import dataclass, asdict
 from typing import Callable
 from fastcore.basics import patch
@@ -23,11 +24,12 @@ from .core import first_tensor, replace_modules, old_keywords
 
 # %% auto #0
 __all__ = ['METHODS', 'BUDGETS', 'DEFAULT_OBJECTIVE', 'DEFAULT_DATA_OBJECTIVE', 'ALL_OBJECTIVES', 'LRANK_LOG10_LAMBDA',
-           'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs', 'apply_plan',
-           'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'budget_total', 'register_budget',
-           'default_objective', 'AllocOptions', 'check_budget_args', 'check_compress_args', 'compressible_layers',
-           'used_layers', 'energy_rank', 'largest_fitting', 'uniform_allocation', 'data_methods', 'calibrated_build',
-           'data_allocation', 'Compression', 'unreachable_error', 'compress']
+           'ALDS_SIMPLE_K', 'WEIGHT_METHODS', 'WIDE_FEATURES', 'LayerPlan', 'Plan', 'replace_layers', 'recount_macs',
+           'apply_plan', 'Method', 'register_method', 'BudgetCosts', 'Budget', 'FlopsBudget', 'budget_total',
+           'register_budget', 'default_objective', 'AllocOptions', 'check_budget_args', 'check_compress_args',
+           'skip_matches', 'compressible_layers', 'used_layers', 'energy_rank', 'largest_fitting', 'uniform_allocation',
+           'data_methods', 'calibrated_build', 'warn_wide', 'data_allocation', 'Compression', 'unreachable_error',
+           'compress']
 
 # %% ../nbs/05_compress.ipynb #208a5489
 from .core import count_params, count_macs   # the counters every chapter shares
@@ -327,9 +329,16 @@ class AllocOptions:
     # never keep a grouped factoring whose true error is worse than `k = 1` at no more cost (see `k1_guard`)
     guard: bool = True
     seed: int = 0                   # seed of the alternating solver's restarts
+    # layers kept dense, by name or glob pattern (`'fc'`, `'classifier.*'`): the first and last layers, say, or a
+    # linear layer too wide for calibration statistics; one string is one pattern
+    skip: tuple = ()
 
     def __post_init__(self):
         if self.objective is not None: check_choice('objective', self.objective, ALL_OBJECTIVES)
+        self.skip = (self.skip,) if isinstance(self.skip, str) else self.skip
+        if not isinstance(self.skip, (list, tuple)) or not all(isinstance(p, str) and p for p in self.skip):
+            raise ValueError(f'skip must be a list of layer names or glob patterns, got {self.skip!r}')
+        self.skip = tuple(self.skip)
         check_choice('solver', self.solver, SOLVERS)
         if self.max_k is not None and (isinstance(self.max_k, bool) or not isinstance(self.max_k, int)
                                        or self.max_k < 1):
@@ -369,15 +378,29 @@ def check_compress_args(model, keep, budget, method, example_input, data, alloc:
     if data is None and objective not in OBJECTIVES:
         raise ValueError(f'objective {objective!r} needs calibration data: pass data= (sample inputs), or use one of '
                          f'{OBJECTIVES}')
-    if m.run is not None and (b.measured or (alloc.multiple or 1) > 1 or alloc.ks is not None):
-        raise ValueError(f'method {method!r} supports neither a measured budget nor multiple/ks: use a low-rank method '
-                         'such as "alds"')
+    if m.run is not None and (b.measured or (alloc.multiple or 1) > 1 or alloc.ks is not None or alloc.skip):
+        raise ValueError(f'method {method!r} supports neither a measured budget nor multiple/ks/skip: use a low-rank '
+                         'method such as "alds"')
     return m, b
 
-def compressible_layers(model: nn.Module) -> tuple[list, list]:
-    """The layers `compress` can factor (`find_layers` without a skip reason) and the skipped ones with their reasons;
-    errors when there is nothing to do."""
+def skip_matches(layers: list, patterns) -> dict:
+    """`{layer name: the first of patterns it matches}` (names or `fnmatch` globs) for the layers of `layers`; a
+    pattern that matches no layer is an error that lists the layers' names."""
+    hits = {l.name: next((p for p in patterns if fnmatchcase(l.name, p)), None) for l in layers}
+    for p in patterns:
+        if p not in hits.values():
+            names = [l.name for l in layers]
+            raise ValueError(f'skip pattern {p!r} matches no linear or convolutional layer of the model; its layers: '
+                             f"{', '.join(names[:12])}{', …' if len(names) > 12 else ''}")
+    return {n: p for n, p in hits.items() if p is not None}
+
+def compressible_layers(model: nn.Module, skip=()) -> tuple[list, list]:
+    """The layers `compress` can factor (`find_layers` without a skip reason, and not named by `skip`, the patterns of
+    `AllocOptions.skip`) and the skipped ones with their reasons; errors when there is nothing to do."""
     layers = find_layers(model)
+    asked = skip_matches(layers, skip)
+    layers = [dataclasses.replace(l, skip=l.skip or f'kept dense: skip {asked[l.name]!r}') if l.name in asked else l
+              for l in layers]
     todo, skipped = [l for l in layers if l.skip is None], [(l.name, l.skip) for l in layers if l.skip]
     if not todo:
         why = '; '.join(f'{n}: {r}' for n, r in skipped) or 'it has no Linear or Conv1d/2d/3d layer'
@@ -518,6 +541,18 @@ def calibrated_build(model, todo, choices, x, cfg, stats, method: Method):
     pairs = None if refit else _whitened_pairs(todo, choices, stats)
     return calibrate_layers(model, x, choices, dataclasses.replace(cfg, refit=refit, bn=bn), factored=pairs)
 
+# input features past which a layer's calibration statistics (a d × d float64 matrix: 2 GiB here) earn a warning
+WIDE_FEATURES = 16384
+
+def warn_wide(layers: list):
+    "Warn, before any work, about layers whose calibration statistics are too large to be worth it, and say what to do."
+    wide = [l for l in layers if l.shape.cols > WIDE_FEATURES]
+    if not wide: return
+    each = ', '.join(f'{l.name} ({l.shape.cols:,} features: {l.shape.cols ** 2 * 8 / 2 ** 30:.1f} GiB)' for l in wide)
+    warnings.warn(f'calibration statistics of very wide layers take a d × d float64 matrix each and time cubic in d: '
+                  f'{each}; keep them dense with AllocOptions(skip={[l.name for l in wide]!r}) (cheap under a "flops" '
+                  'budget), or compress them without data')
+
 def data_allocation(objective, dtables, shapes, mults, budget, multiple=1, costs=None) -> Allocation:
     """Allocation from data-aware tables: `fisher` minimises the sum of the layers' estimated loss increases,
     `output` the largest relative output error."""
@@ -545,7 +580,7 @@ class Compression:
         self.costs = budget.costs(model, example_input, self.todo, self.tables, self.multiple, self.macs)
 
     def _layers(self):
-        todo, skipped = compressible_layers(self.model)
+        todo, skipped = compressible_layers(self.model, self.alloc.skip)
         self.macs = count_macs(self.model, self.example_input) if self.example_input is not None else None
         if self.macs is not None: todo, skipped = used_layers(todo, skipped, self.macs, 'example_input')
         self.todo, self.skipped, self.shapes = todo, skipped, [l.shape for l in todo]
@@ -572,6 +607,7 @@ class Compression:
         self.stats, self.dtables = None, None
         whiten = not cfg.refit or not m.refit                      # the statistics build the factors too: all samples
         if x is None or not (self.data_aware or whiten): return
+        warn_wide(self.todo)
         self.stats = calibration_stats(self.model, [l.name for l in self.todo], x if whiten else x[:cfg.table_samples],
                                        cfg, fisher=self.data_aware)
         missing = [l.name for l in self.todo if l.name not in self.stats]
