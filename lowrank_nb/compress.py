@@ -606,8 +606,8 @@ class Compression:
         self.data_aware = m.by_objective and any(o in DATA_OBJECTIVES for o in self.objectives)
         self.stats, self.dtables = None, None
         whiten = not cfg.refit or not m.refit                      # the statistics build the factors too: all samples
+        if x is not None: warn_wide(self.todo)   # every use of data (statistics or fit) holds a d × d moment per layer
         if x is None or not (self.data_aware or whiten): return
-        warn_wide(self.todo)
         self.stats = calibration_stats(self.model, [l.name for l in self.todo], x if whiten else x[:cfg.table_samples],
                                        cfg, fisher=self.data_aware)
         missing = [l.name for l in self.todo if l.name not in self.stats]
