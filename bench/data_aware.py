@@ -10,8 +10,14 @@ point and keeps every finished point in --out (rerunning the same command resume
         --out bench/results/data_aware/resnet20_calib256.json
     python bench/data_aware.py --net resnet20 --keeps 0.5 --budget flops --ks 1 --multiple 8 --variants fast \\
         --out bench/results/data_aware/resnet20_fast.json
+    python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --sharpen 10 --variants fisher+seq+bn,auto \\
+        --out bench/results/data_aware/resnet20_sharp10.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --sharpen 10 --label-seed 1 --variants fisher+seq+bn \\
+        --out bench/results/data_aware/resnet20_sharp10_labels1.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
+--sharpen A multiplies the network's logits by A (its last linear layer scaled): the same predictions and top-1, a more
+confident softmax, as in a network trained to near-zero training loss.
 """
 from __future__ import annotations
 import argparse, dataclasses, json, sys, time
@@ -28,6 +34,17 @@ NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROO
         'torchvision:mobilenet_v2': ROOT/'results'/'mobilenet_v2_cifar10_jpeg.pt'}
 
 def C(**kw): return Calibration(**kw)
+
+def sharpen(model, a: float):
+    "Multiply the logits by `a`: the last linear layer's weight and bias scaled in place (the argmax is unchanged)."
+    last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.mul_(a)
+        if last.bias is not None: last.bias.mul_(a)
+
+def confident(model, x, p: float = 0.999) -> float:
+    "The fraction of the inputs `x` whose largest softmax probability exceeds `p`."
+    with torch.no_grad(): return (model(x).softmax(-1).amax(-1) > p).float().mean().item()
 
 # name: (compress keyword arguments beyond the budget (objective and solver go into its AllocOptions), whether calibration data is passed, what to do after)
 VARIANTS = {
@@ -94,6 +111,9 @@ def main(argv=None):
     ap.add_argument('--multiple', type=int, default=None)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--sharpen', type=float, default=1., help='multiply the logits by this (default 1: as trained)')
+    ap.add_argument('--label-seed', type=int, default=None,
+                    help="Calibration.seed: the sensitivities' sampled labels and positions (default: Calibration's)")
     ap.add_argument('--out', required=True)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -106,11 +126,16 @@ def main(argv=None):
     data = default_dataset(a.net)
     train, test = load_data(data)
     calib = calibration_images(train, a.calib, a.seed)
+    sure = confident(model, calib)
+    if a.sharpen != 1: sharpen(model, a.sharpen)
     hold = calibration_images(train, a.calib + 1024, a.seed)[a.calib:]        # 1024 other training images: the output distance
     x = torch.zeros(1, *INPUT_SHAPES[data])
     ks = None if a.ks is None else [int(k) for k in a.ks.split(',')]
     meta = dict(net=a.net, ckpt=str(NETS[a.net].relative_to(ROOT.parent)), model=model_fingerprint(model), data=data,
                 calib=a.calib, budget=a.budget, ks=ks, multiple=a.multiple, seed=a.seed, threads=a.threads, torch=torch.__version__)
+    if a.label_seed is not None: meta['label_seed'] = a.label_seed
+    if a.sharpen != 1:     # the share of calibration images predicted with probability above 0.999, before and after
+        meta.update(sharpen=a.sharpen, confident_before=sure, confident=confident(model, calib))
     log = ResultLog(a.out, meta=meta)
     if 'baseline' not in log.meta: log.meta['baseline'] = measure(model, test, x); log.save()
     for keep in [float(k) for k in a.keeps.split(',')]:
@@ -121,6 +146,7 @@ def main(argv=None):
             kw = dict(kw)
             if with_data:                                  # every calibration image used, however many
                 kw['calibration'] = dataclasses.replace(kw.get('calibration') or Calibration(), samples=a.calib)
+                if a.label_seed is not None: kw['calibration'] = dataclasses.replace(kw['calibration'], seed=a.label_seed)
             alloc = AllocOptions(objective=kw.pop('objective', None), solver=kw.pop('solver', 'joint'), ks=ks, multiple=a.multiple, seed=a.seed)
             t = time.time()
             try: small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
