@@ -621,7 +621,8 @@ class Compression:
             warnings.warn('on the calibration data the loss does not depend on any layer (its gradient is zero at '
                           'every layer: the last layer is zero, as in an untrained ViT, or the outputs are so large '
                           'that the softmax saturates, as in a deep network at random initialisation): objective '
-                          '"fisher" cannot rank the layers, so they are allocated by their output error (objective "output")')
+                          '"fisher" cannot rank the layers, so they are allocated by their output error '
+                          '(objective "output")')
             self.objectives = list(dict.fromkeys('output' if o == 'fisher' else o for o in self.objectives))
             self.dtables = tables()
 
