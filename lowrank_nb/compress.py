@@ -386,13 +386,13 @@ def check_compress_args(model, keep, budget, method, example_input, data, alloc:
 def skip_matches(layers: list, patterns) -> dict:
     """`{layer name: the first of patterns it matches}` (names or `fnmatch` globs) for the layers of `layers`; a
     pattern that matches no layer is an error that lists the layers' names."""
-    hits = {l.name: next((p for p in patterns if fnmatchcase(l.name, p)), None) for l in layers}
+    names = [l.name for l in layers]
     for p in patterns:
-        if p not in hits.values():
-            names = [l.name for l in layers]
+        if not any(fnmatchcase(n, p) for n in names):
             raise ValueError(f'skip pattern {p!r} matches no linear or convolutional layer of the model; its layers: '
                              f"{', '.join(names[:12])}{', …' if len(names) > 12 else ''}")
-    return {n: p for n, p in hits.items() if p is not None}
+    first = {n: next((p for p in patterns if fnmatchcase(n, p)), None) for n in names}
+    return {n: p for n, p in first.items() if p is not None}
 
 def compressible_layers(model: nn.Module, skip=()) -> tuple[list, list]:
     """The layers `compress` can factor (`find_layers` without a skip reason, and not named by `skip`, the patterns of
