@@ -628,7 +628,7 @@ class Compression:
 
     def _loss_blind(self) -> bool:
         """Whether the data-aware tables estimate no loss increase for any layer at any rank: the loss does not depend
-        on the layers (an untrained model whose last layer starts at zero), so they cannot rank them."""
+        on the layers (a last layer at zero, or a softmax saturated on every input), so they cannot rank them."""
         return not any(bool(e.any()) for t in self.dtables for e in t.loss.values())
 
 # %% ../nbs/05_compress.ipynb #3b9b8b88
