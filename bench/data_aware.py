@@ -24,14 +24,17 @@ import argparse, dataclasses, json, sys, time
 from pathlib import Path
 import torch
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
-from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance
+from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance, label_disagreement, pass_size
 from lowrank_nb.compress import compress, AllocOptions
 from lowrank_nb.experiments import ResultLog, measure, model_fingerprint
 
 ROOT = Path(__file__).resolve().parent
 NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROOT/'results'/'fmnist_net.pt',
         'vgg16_bn_cifar': ROOT/'results'/'vgg16_bn_cifar10_jpeg.pt',
-        'torchvision:mobilenet_v2': ROOT/'results'/'mobilenet_v2_cifar10_jpeg.pt'}
+        'torchvision:mobilenet_v2': ROOT/'results'/'mobilenet_v2_cifar10_jpeg.pt',
+        'fmnist_net_20ep': ROOT/'results'/'fmnist_net_20ep.pt'}
+# the architecture of a network that is not named after it
+ARCH = {'fmnist_net_20ep': 'fmnist_net'}
 
 def C(**kw): return Calibration(**kw)
 
@@ -60,6 +63,9 @@ VARIANTS = {
     'fisher+seq':        (dict(objective='fisher', calibration=C(refit=True, bn=False)), True, None),
     'fisher+seq+bn':     (dict(objective='fisher'), True, None),
     'auto':              (dict(objective='auto'), True, None),
+    # the sensitivities' labels drawn from the model's softmax as it is, however confident (no temperature)
+    'fisher+seq+bn/untempered': (dict(objective='fisher', calibration=C(disagreement=0)), True, None),
+    'auto/untempered':   (dict(objective='auto', calibration=C(disagreement=0)), True, None),
     'exact+seq+bn':      (dict(objective='exact'), True, None),
     'bound+seq+bn':      (dict(objective='bound'), True, None),
     'free/exact':        (dict(objective='exact'), False, None),
@@ -98,6 +104,7 @@ GROUPS = {
     'recon': ['fisher+seq+bn+recon', 'fisher+seq+bn+recon50', 'paper+seq+bn+recon'],
     'reconknobs': ['fisher+seq+bn+recon600', 'fisher+seq+bn+recon/lr3e-3'],
     'dense': ['fisher+seq+bn+dense', 'fisher+seq+bn+dense+recon'],
+    'tempering': ['fisher+seq+bn', 'fisher+seq+bn/untempered'],
 }
 
 def main(argv=None):
@@ -122,11 +129,17 @@ def main(argv=None):
         for n in GROUPS.get(v, [v]):
             if n not in VARIANTS: sys.exit(f'unknown variant {n!r}: choose from {sorted(VARIANTS)} or {sorted(GROUPS)}')
             if n not in names: names.append(n)
-    model = load_weights(a.net, NETS[a.net]).float().eval()
-    data = default_dataset(a.net)
+    arch = ARCH.get(a.net, a.net)
+    model = load_weights(arch, NETS[a.net]).float().eval()
+    data = default_dataset(arch)
     train, test = load_data(data)
     calib = calibration_images(train, a.calib, a.seed)
     sure = confident(model, calib)
+    # how often a label drawn from the softmax differs from the prediction, on the images of the first pass (those the
+    # sensitivities' temperature is set from), as trained and as compressed
+    def first():
+        with torch.no_grad(): return label_disagreement(model(calib[:pass_size(calib, Calibration().batch_size)]))
+    disagree = first()
     if a.sharpen != 1: sharpen(model, a.sharpen)
     hold = calibration_images(train, a.calib + 1024, a.seed)[a.calib:]        # 1024 other training images: the output distance
     x = torch.zeros(1, *INPUT_SHAPES[data])
@@ -137,6 +150,10 @@ def main(argv=None):
     if a.sharpen != 1:     # the share of calibration images predicted with probability above 0.999, before and after
         meta.update(sharpen=a.sharpen, confident_before=sure, confident=confident(model, calib))
     log = ResultLog(a.out, meta=meta)
+    if 'disagreement' not in log.meta:                    # (added to the results of earlier runs as they resume)
+        log.meta['disagreement'] = disagree
+        if a.sharpen != 1: log.meta['disagreement_sharp'] = first()
+        log.save()
     if 'baseline' not in log.meta: log.meta['baseline'] = measure(model, test, x); log.save()
     for keep in [float(k) for k in a.keeps.split(',')]:
         for name in names:

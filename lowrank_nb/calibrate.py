@@ -16,10 +16,10 @@ from .bounds import eigh
 
 # %% auto #0
 __all__ = ['GRAM_BLOCK', 'PASS_VALUES', 'DATA_OBJECTIVES', 'PRODUCT_DTYPE', 'BATCHNORMS', 'Calibration', 'input_batches',
-           'calibration_inputs', 'fold_order', 'layer_rows', 'shrink', 'gram', 'pass_size', 'sample_positions',
-           'LayerStats', 'calibration_stats', 'psd_cholesky', 'whitened_factors', 'DataTable', 'data_table',
-           'calibrate_layers', 'recalibrate_bn', 'output_distance', 'reconstruction_units', 'reconstruct',
-           'layer_output_errors']
+           'calibration_inputs', 'fold_order', 'layer_rows', 'label_disagreement', 'probe_temperature', 'shrink',
+           'gram', 'pass_size', 'sample_positions', 'LayerStats', 'calibration_stats', 'psd_cholesky',
+           'whitened_factors', 'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance',
+           'reconstruction_units', 'reconstruct', 'layer_output_errors']
 
 # %% ../nbs/04_calibrate.ipynb #8e625907
 @dataclass
@@ -29,6 +29,9 @@ class Calibration:
     samples: int = 1024
     # of those, the ones the error tables and sensitivities (the allocation) are estimated from
     table_samples: int = 512
+    # sensitivities: labels are drawn from the softmax softened to the smallest temperature ≥ 1 at which at least this
+    # fraction of them differ from the model's prediction, on average (`probe_temperature`); 0: the softmax as it is
+    disagreement: float = 0.02
     # per input and layer, at most this many output positions enter the statistics (a seeded subset)
     positions: int = 64
     # fit every factored layer, in forward order, to the original layer's outputs,
@@ -55,6 +58,9 @@ class Calibration:
                 raise ValueError(f'Calibration.{k} must be a {"non-negative" if k == "steps" else "positive"} int, '
                                  f'got {v!r}')
         if not 0 <= self.holdout < 1: raise ValueError(f'Calibration.holdout must be in [0, 1), got {self.holdout!r}')
+        d = self.disagreement
+        if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d < 0.5:
+            raise ValueError(f'Calibration.disagreement must be a number in [0, 0.5), got {d!r}')
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
             raise ValueError(f'Calibration.lr must be a positive number, got {self.lr!r}')
         self.candidates = tuple(self.candidates)
@@ -144,16 +150,39 @@ def layer_rows(layer: nn.Module, x: torch.Tensor, out_shape: tuple,
     return r if order is None else r[:, order.to(r.device)]
 
 # %% ../nbs/04_calibrate.ipynb #74bfc809
-def _loss_probe(out, g: torch.Generator) -> torch.Tensor:
+def _is_logits(y: torch.Tensor) -> bool: return y.ndim == 2 and y.shape[1] > 1 and y.is_floating_point()
+
+def _loss_probe(out, g: torch.Generator, temperature: float = 1.) -> torch.Tensor:
     """A scalar whose gradient is a sample of the model's own (label-free) Fisher information: for logits `N × K`, the
-    cross-entropy of labels drawn from the model's softmax; for any other output, `⟨out, ε⟩` with Gaussian `ε`."""
+    cross-entropy of labels drawn from the model's softmax (of the logits divided by `temperature`); for any other
+    output, `⟨out, ε⟩` with Gaussian `ε`."""
     y = first_tensor(out)
     if y is None:
         raise TypeError(f'the model returned {type(out).__name__} without a tensor: no sensitivity can be measured')
-    if y.ndim == 2 and y.shape[1] > 1 and y.is_floating_point():
-        lab = torch.multinomial(y.detach().float().softmax(-1).cpu(), 1, generator=g)[:, 0].to(y.device)
-        return F.cross_entropy(y.float(), lab, reduction='sum')
+    if _is_logits(y):
+        z = y.float() if temperature == 1 else y.float() / temperature
+        lab = torch.multinomial(z.detach().softmax(-1).cpu(), 1, generator=g)[:, 0].to(y.device)
+        return F.cross_entropy(z, lab, reduction='sum')
     return (y.float() * torch.randn(y.shape, generator=g).to(y.device)).sum()
+
+# %% ../nbs/04_calibrate.ipynb #5095abb6
+def label_disagreement(logits: torch.Tensor, temperature: float = 1.) -> float:
+    "On average, how often a label drawn from `softmax(logits / temperature)` is not the predicted one (`1 − max p`)."
+    return (1 - (logits.float() / temperature).softmax(-1).amax(-1)).mean().item()
+
+def probe_temperature(logits: torch.Tensor, floor: float) -> float:
+    """The smallest temperature `T ≥ 1` (within 0.7%) at which `label_disagreement(logits, T) ≥ floor`: 1 when it
+    already is (or `floor` is 0, or the logits are not all finite), at most `2⁶⁴`."""
+    z = logits.detach().float()
+    if floor <= 0 or not bool(z.isfinite().all()) or label_disagreement(z) >= floor: return 1.
+    lo, hi = 0., 1.                                    # in log₂ T: double until the floor is met, then bisect
+    while label_disagreement(z, 2 ** hi) < floor:
+        if hi >= 64: return 2. ** 64
+        lo, hi = hi, 2 * hi
+    while hi - lo > 0.01:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if label_disagreement(z, 2 ** mid) < floor else (lo, mid)
+    return 2. ** hi
 
 # %% ../nbs/04_calibrate.ipynb #e7565fc4
 def shrink(C: torch.Tensor, fourth: float, rows: int) -> tuple[torch.Tensor, float]:
@@ -231,6 +260,7 @@ class LayerStats:
     rows: int
     shrinkage: float
     G: torch.Tensor|None = None
+    temperature: float = 1.    # of the softmax the sampled labels were drawn from (`probe_temperature`)
 
 def _positions(layer, out) -> int:
     "Output positions per sample of a call of `layer` (spatial size of a conv; tokens of a linear layer)."
@@ -245,13 +275,14 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
                       fisher: bool = True) -> dict[str, LayerStats]:
     """One pass over the inputs `x` (in batches, eval mode; `model` is not modified): for each layer in `names`, the
     second moment of its input rows (at most `cfg.positions` output positions per sample) and, with `fisher`, of the
-    loss gradient at its output, the loss being the model's own predictions (see `_loss_probe`); zero for a layer whose
-    output the loss does not use."""
+    loss gradient at its output, the loss being the model's own predictions (see `_loss_probe`), softened to
+    `cfg.disagreement` (`probe_temperature`, from the first pass); zero for a layer whose output the loss does not
+    use."""
     cfg = cfg or Calibration()
     mods = {n: model.get_submodule(n) for n in names}
     mom, G = {n: _Moments(fold_order(m)) for n, m in mods.items()}, {n: None for n in names}
     g = torch.Generator().manual_seed(cfg.seed)
-    outs, hooks = [], []
+    outs, hooks, T = [], [], []
     def hook(n):
         def f(m, inp, out):
             mom[n].add(_window_rows(m, inp[0].detach(), out.shape,
@@ -266,7 +297,10 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
         outs.clear()
         with torch.enable_grad():
             out = model(xb.requires_grad_())
-            grads = torch.autograd.grad(_loss_probe(out, g), [o for _, o in outs], allow_unused=True)
+            y = first_tensor(out)
+            if not T:                                  # the probe's temperature, from the first pass
+                T.append(probe_temperature(y, cfg.disagreement) if y is not None and _is_logits(y) else 1.)
+            grads = torch.autograd.grad(_loss_probe(out, g, T[0]), [o for _, o in outs], allow_unused=True)
         for (n, o), gr in zip(outs, grads):
             r = _feature_rows(torch.zeros_like(o, dtype=torch.float) if gr is None else gr.float(), mods[n])
             G[n] = gram(r) + (0 if G[n] is None else G[n])
@@ -280,7 +314,7 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
         if not mom[n].rows: continue                      # never called: left out
         C, delta = mom[n].second(n)
         Gn = None if G[n] is None else G[n] / len(x)
-        res[n] = LayerStats(C, mom[n].rows, delta, Gn)
+        res[n] = LayerStats(C, mom[n].rows, delta, Gn, T[0] if T else 1.)
     return res
 
 # %% ../nbs/04_calibrate.ipynb #9c46b025

@@ -132,6 +132,7 @@ def _plan_summary(self: Plan):
         c = self.calibration
         s += f"; calibrated on {c['samples']} samples" + ''.join(f', {w}' for w in ('refit', 'bn', 'dense') if c.get(w))
         if c.get('steps'): s += f", {c['tuned']}/{c['blocks']} blocks reconstructed ({c['steps']} steps each)"
+        if c.get('temperature', 1) != 1: s += f", labels drawn at temperature {c['temperature']:.3g}"
         if c.get('distances'): s += ' (auto: ' + ', '.join(f'{o} {d:.4g}' for o, d in c['distances'].items()) + ')'
     return (
         s
@@ -604,7 +605,7 @@ class Compression:
         "Calibration statistics (where the allocation or the factors need them) and the data-aware error tables."
         m, cfg, x = self.method, self.cfg, self.x_fit
         self.data_aware = m.by_objective and any(o in DATA_OBJECTIVES for o in self.objectives)
-        self.stats, self.dtables = None, None
+        self.stats, self.dtables, self.temperature = None, None, None
         whiten = not cfg.refit or not m.refit                      # the statistics build the factors too: all samples
         if x is not None: warn_wide(self.todo)   # every use of data (statistics or fit) holds a d × d moment per layer
         if x is None or not (self.data_aware or whiten): return
@@ -613,14 +614,15 @@ class Compression:
         missing = [l.name for l in self.todo if l.name not in self.stats]
         if missing: raise ValueError(f'layers {missing} are not called by the forward pass of the calibration data')
         if not self.data_aware: return
+        self.temperature = next((s.temperature for s in self.stats.values()), 1.)     # of the sampled labels
         pow2 = [[k for k in a if k & (k - 1) == 0] for a in self.allowed]   # a pass per k: powers of two span the range
         tables = lambda: [data_table(W, self.stats[l.name], a, output='output' in self.objectives)
                           for W, l, a in zip(self.weights, self.todo, pow2)]
         self.dtables = tables()
         if 'fisher' in self.objectives and self._loss_blind():     # fisher would keep the cheapest allocation
             warnings.warn('on the calibration data the loss does not depend on any layer (its gradient is zero at '
-                          'every layer: the last layer is zero, as in an untrained ViT, or the outputs are so large '
-                          'that the softmax saturates, as in a deep network at random initialisation): objective '
+                          'every layer: the last layer is zero, as in an untrained ViT, or the softmax saturates on '
+                          'every input and Calibration.disagreement = 0 leaves it unsoftened): objective '
                           '"fisher" cannot rank the layers, so they are allocated by their output error '
                           '(objective "output")')
             self.objectives = list(dict.fromkeys('output' if o == 'fisher' else o for o in self.objectives))
@@ -628,7 +630,8 @@ class Compression:
 
     def _loss_blind(self) -> bool:
         """Whether the data-aware tables estimate no loss increase for any layer at any rank: the loss does not depend
-        on the layers (a last layer at zero, or a softmax saturated on every input), so they cannot rank them."""
+        on the layers (a last layer at zero, or a softmax saturated on every input and left unsoftened), so they cannot
+        rank them."""
         return not any(bool(e.any()) for t in self.dtables for e in t.loss.values())
 
 # %% ../nbs/05_compress.ipynb #3b9b8b88
@@ -777,5 +780,6 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
         plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit,
                                 bn=cfg.bn and m.refit, dense=cfg.dense and cfg.refit and m.refit,
                                 positions=cfg.positions, **recon, seconds=round(time.time() - t0, 2))
+        if job.temperature is not None: plan.calibration['temperature'] = round(job.temperature, 4)
         if len(tried) > 1: plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
     return small, plan
