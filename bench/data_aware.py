@@ -45,9 +45,9 @@ def sharpen(model, a: float):
         last.weight.mul_(a)
         if last.bias is not None: last.bias.mul_(a)
 
-def confident(model, x, p: float = 0.999) -> float:
-    "The fraction of the inputs `x` whose largest softmax probability exceeds `p`."
-    with torch.no_grad(): return (model(x).softmax(-1).amax(-1) > p).float().mean().item()
+def confident(logits, p: float = 0.999) -> float:
+    "The fraction of the inputs whose largest softmax probability (of their `logits`) exceeds `p`."
+    return (logits.softmax(-1).amax(-1) > p).float().mean().item()
 
 # name: (compress keyword arguments beyond the budget (objective and solver go into its AllocOptions), whether calibration data is passed, what to do after)
 VARIANTS = {
@@ -134,12 +134,10 @@ def main(argv=None):
     data = default_dataset(arch)
     train, test = load_data(data)
     calib = calibration_images(train, a.calib, a.seed)
-    sure = confident(model, calib)
+    with torch.no_grad(): z = model(calib)    # the logits as trained; sharpening multiplies them by --sharpen
     # how often a label drawn from the softmax differs from the prediction, on the images of the first pass (those the
-    # sensitivities' temperature is set from), as trained and as compressed
-    def first():
-        with torch.no_grad(): return label_disagreement(model(calib[:pass_size(calib, Calibration().batch_size)]))
-    disagree = first()
+    # sensitivities' temperature is set from)
+    first = pass_size(calib, Calibration().batch_size)
     if a.sharpen != 1: sharpen(model, a.sharpen)
     hold = calibration_images(train, a.calib + 1024, a.seed)[a.calib:]        # 1024 other training images: the output distance
     x = torch.zeros(1, *INPUT_SHAPES[data])
@@ -148,11 +146,11 @@ def main(argv=None):
                 calib=a.calib, budget=a.budget, ks=ks, multiple=a.multiple, seed=a.seed, threads=a.threads, torch=torch.__version__)
     if a.label_seed is not None: meta['label_seed'] = a.label_seed
     if a.sharpen != 1:     # the share of calibration images predicted with probability above 0.999, before and after
-        meta.update(sharpen=a.sharpen, confident_before=sure, confident=confident(model, calib))
+        meta.update(sharpen=a.sharpen, confident_before=confident(z), confident=confident(a.sharpen * z))
     log = ResultLog(a.out, meta=meta)
     if 'disagreement' not in log.meta:                    # (added to the results of earlier runs as they resume)
-        log.meta['disagreement'] = disagree
-        if a.sharpen != 1: log.meta['disagreement_sharp'] = first()
+        log.meta['disagreement'] = label_disagreement(z[:first])
+        if a.sharpen != 1: log.meta['disagreement_sharp'] = label_disagreement(a.sharpen * z[:first])
         log.save()
     if 'baseline' not in log.meta: log.meta['baseline'] = measure(model, test, x); log.save()
     for keep in [float(k) for k in a.keeps.split(',')]:
