@@ -67,6 +67,11 @@ def profile_data(name='resnet18', samples=256):
     cum = lambda fn: round(sum(v[3] for (f, _, n), v in stats.items() if n == fn and 'lowrank_nb' in f), 2)
     return dict(**r, statistics_s=cum('calibration_stats'), tables_s=cum('data_table'), fit_s=cum('calibrate_layers'))
 
+def cpu_model() -> str:
+    "The processor's model name (Linux: /proc/cpuinfo), else what `platform` knows: timings depend on it."
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--objective', default='paper')
@@ -80,5 +85,5 @@ if __name__ == '__main__':
     elif a.recon: results = [bench_data('resnet20', 'fisher', 1024, steps=s) for s in (0, 50, 200)]
     elif a.data: results = [bench_data(m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256)) for o in ('fisher', 'auto')]
     else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
-    res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(), results=results)
+    res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_model(), results=results)
     print(json.dumps(res, indent=1))

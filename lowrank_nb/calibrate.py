@@ -43,7 +43,8 @@ class Calibration:
     sweeps: int = 3            # sweeps of block-coordinate descent over the groups of a grouped (`k > 1`) fit
     # objective 'auto': the allocations tried, the one with the closest outputs kept
     candidates: tuple = ('fisher', 'paper')
-    holdout: float = 0.25      # objective 'auto': fraction of the samples held out to compare the candidates
+    # objective 'auto': fraction of the samples held out to compare the candidates (the one kept is fitted on all)
+    holdout: float = 0.25
     batch_size: int = 256      # inputs per forward pass when gathering statistics (fewer for large inputs: `pass_size`)
     # block reconstruction: Adam steps per block tuning the compressed network to the original's block outputs (0: off)
     steps: int = 0
@@ -201,17 +202,22 @@ def shrink(C: torch.Tensor, fourth: float, rows: int) -> tuple[torch.Tensor, flo
 GRAM_BLOCK = 1024   # columns per block of `gram`: wider rows are multiplied block by block, each pair once
 
 def gram(R: torch.Tensor, block: int = GRAM_BLOCK) -> torch.Tensor:
-    """`RᵀR` in float64 (the products in `R`'s precision): for more than `block` columns, cut into `n` column blocks,
-    only the blocks on and above the diagonal are multiplied and the rest mirrored: `(n+1)/2n` of the products (60%
-    for the 4608 columns of a 3×3 convolution over 512 channels)."""
+    """`RᵀR` in float64 (the products in `R`'s precision), exactly symmetric: for more than `block` columns, cut into
+    `n` column blocks, only the blocks on and above the diagonal are multiplied and the rest mirrored: `(n+1)/2n` of the
+    products (60% for the 4608 columns of a 3×3 convolution over 512 channels). A matrix product need not give
+    `(RᵀR)ᵢⱼ` and `(RᵀR)ⱼᵢ` bit for bit (it depends on the processor's kernels), so the blocks on the diagonal are
+    averaged with their transpose (which changes nothing where they already agree)."""
     d = R.shape[1]
-    if d <= block: return (R.T @ R).double()
+    sym = lambda g: (g + g.mT) / 2
+    if d <= block: return sym((R.T @ R).double())
     n = -(-d // block)
     cuts = [d * i // n for i in range(n + 1)]
     G = torch.empty(d, d, dtype=torch.float64, device=R.device)
     for a in range(n):
         Ra = R[:, cuts[a]:cuts[a + 1]]
         row = (Ra.T @ R[:, cuts[a]:]).double()
+        w = cuts[a + 1] - cuts[a]
+        row[:, :w] = sym(row[:, :w])
         G[cuts[a]:cuts[a + 1], cuts[a]:] = row
         G[cuts[a]:, cuts[a]:cuts[a + 1]] = row.T
     return G

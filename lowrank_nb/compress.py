@@ -663,22 +663,14 @@ def layer_plans(self: Compression, alloc: Allocation) -> list:
 def build(self: Compression, alloc: Allocation, objective: str):
     """The compressed model and its `Plan` for an allocation: factored from the weights, or fitted to the calibration
     data."""
-    lps, x = self.layer_plans(alloc), self.x
-    if x is None:
+    lps = self.layer_plans(alloc)
+    if self.x is not None: small = self.fitted(lps, self.x_fit)
+    else:
         small = replace_layers(self.model, [lp for lp in lps if lp.j],
                                lambda layer, lp: factor_layer(layer, lp.k, lp.j))
-    else:
-        choice = self.fit_choices(lps)
-        small, errs = calibrated_build(self.model, self.todo, choice, self.x_fit, self.cfg, self.stats, self.method)
-    for i, (lp, W) in enumerate(zip(lps, self.weights)):
-        if not lp.j: continue
-        if x is None:
-            lp.true_error = (
-                alloc.true_err[i] if i in alloc.true_err else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item()
-            )
-        else:
-            fitted = small.get_submodule(lp.name).recompose()
-            lp.true_error, lp.output_error = _spectral_error(W, fitted), errs.get(lp.name)
+        for i, (lp, W) in enumerate(zip(lps, self.weights)):
+            if lp.j: lp.true_error = (alloc.true_err[i] if i in alloc.true_err
+                                      else exact_errors(W, lp.k, [lp.j], self.shapes[i].c).item())
     a = self.alloc
     plan = Plan(self.method.name, objective if self.method.by_objective else 'none', self.budget.name, None, lps,
                 self.skipped, count_params(self.model), 0, seed=a.seed, solver=a.solver, multiple=self.multiple,
@@ -692,16 +684,40 @@ def fit_choices(self: Compression, lps: list) -> dict:
     return {lp.name: (lp.k, lp.j) if lp.j else None for lp in lps if lp.j or self.cfg.dense}
 
 @patch
+def fitted(self: Compression, lps: list, x: torch.Tensor) -> nn.Module:
+    """The model of the layer plans `lps` fitted to the calibration inputs `x` (`calibrated_build`), each factored
+    layer's errors measured into its plan."""
+    small, errs = calibrated_build(self.model, self.todo, self.fit_choices(lps), x, self.cfg, self.stats, self.method)
+    self.measure_errors(small, lps, errs)
+    return small
+
+@patch
+def measure_errors(self: Compression, small: nn.Module, lps: list, errs: dict):
+    "Each factored layer's errors as built in `small`: spectral (`‖W − Ŵ‖₂ / ‖W‖₂`) and on the data (`errs`)."
+    for lp, W in zip(lps, self.weights):
+        if lp.j:
+            lp.true_error = _spectral_error(W, small.get_submodule(lp.name).recompose())
+            lp.output_error = errs.get(lp.name)
+
+@patch
+def refit_all(self: Compression, small: nn.Module, plan: Plan) -> nn.Module:
+    """The candidate `auto` kept, fitted again on every calibration sample: the held-out ones served to choose it, and
+    its fit gains from them. With the sequential fit its allocation and fit are then those of its objective alone: the
+    same model. `small` itself when nothing was held out."""
+    if self.x_hold is None: return small
+    self.x_fit = self.x
+    small = self.fitted(plan.layers, self.x)
+    self.budget.finish(small, plan, self.example_input, self.costs)
+    return small
+
+@patch
 def reconstructed(self: Compression, small: nn.Module, plan: Plan) -> tuple[nn.Module, dict]:
     """The built model after block reconstruction (`reconstruct`, `cfg.steps` Adam steps per block), the plan's
     per-layer errors measured again; and what to record in the plan's `calibration`."""
     chosen = self.fit_choices(plan.layers)
     small, blocks = reconstruct(self.model, small, self.x_fit, chosen, self.cfg)
-    errs = layer_output_errors(self.model, small, [n for n, kj in chosen.items() if kj], self.x_fit)
-    for lp, W in zip(plan.layers, self.weights):
-        if not lp.j: continue
-        lp.true_error = _spectral_error(W, small.get_submodule(lp.name).recompose())
-        lp.output_error = errs.get(lp.name)
+    self.measure_errors(small, plan.layers,
+                        layer_output_errors(self.model, small, [n for n, kj in chosen.items() if kj], self.x_fit))
     return small, dict(steps=self.cfg.steps, blocks=len(blocks), tuned=sum(b < a for a, b in blocks.values()))
 
 @patch
@@ -772,6 +788,7 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
         tried[obj] = (dist, small, plan)
     best = min(tried, key=lambda o: tried[o][0]) if len(tried) > 1 else job.objectives[0]
     _, small, plan = tried[best]
+    small = job.refit_all(small, plan)         # 'auto': the one kept, fitted again with the held-out samples too
     tune = x is not None and cfg.steps and cfg.refit and m.refit
     small, recon = job.reconstructed(small, plan) if tune else (small, {})
     plan.keep, plan.params_after = keep, count_params(small)
@@ -781,5 +798,7 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
                                 bn=cfg.bn and m.refit, dense=cfg.dense and cfg.refit and m.refit,
                                 positions=cfg.positions, **recon, seconds=round(time.time() - t0, 2))
         if job.temperature is not None: plan.calibration['temperature'] = round(job.temperature, 4)
-        if len(tried) > 1: plan.calibration.update(objective='auto', distances={o: tried[o][0] for o in tried})
+        if len(tried) > 1:
+            held = 0 if job.x_hold is None else len(job.x_hold)
+            plan.calibration.update(objective='auto', held_out=held, distances={o: tried[o][0] for o in tried})
     return small, plan
