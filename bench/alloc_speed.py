@@ -3,12 +3,18 @@ calibration data on the trained ResNet-20 (1024 CIFAR-10 training images) and Re
 
 Data-free: seeded random weights, keep 0.5 of parameters, split into error tables, allocation and model building.
 With data (`--data`): the whole call, calibration passes included, for the data objectives `fisher` and `auto`.
+`--objectives` narrows them; `--repeat N` times each call N times and reports the median (`total_s`) and every run
+(`runs`): on a shared machine single runs vary by 10–20%.
 With `--profile`: the ResNet-18 call with data once under cProfile, its seconds split into the calibration statistics,
 the data-aware error tables and the sequential fit.
 With `--recon`: the ResNet-20 call with data (fisher) without and with block reconstruction (`Calibration(steps=...)`).
-Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data] [--profile] [--recon]
+The allocator matters on Linux: glibc hands blocks above its mmap threshold (at most 32 MiB by default) back to the
+system when they are freed, so each new large tensor is page-faulted in again; `GLIBC_TUNABLES` set as below keeps
+freed memory for reuse (the process then holds its peak memory). The JSON records the setting in force (`malloc`):
+  GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 python bench/alloc_speed.py --data
+Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data [--objectives fisher,auto] [--repeat N]] [--profile] [--recon]
 """
-import argparse, cProfile, functools, json, pstats, time, platform
+import argparse, cProfile, functools, json, os, pstats, time, platform
 from pathlib import Path
 import torch, torchvision
 from lowrank_nb.grouping import find_layers, fold_weight
@@ -58,6 +64,14 @@ def bench_data(name, objective, samples, keep=0.5, steps=0):
     return dict(model=name, objective=objective, samples=samples, keep=keep, steps=steps, total_s=round(time.perf_counter() - t0, 2),
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 
+def repeated(n, fn, *args):
+    "`fn(*args)` run `n` times: its result with `total_s` the median of the runs, and with `runs` when `n > 1`."
+    rs = [fn(*args) for _ in range(n)]
+    if n == 1: return rs[0]
+    times = sorted(r['total_s'] for r in rs)
+    return dict(rs[0], total_s=times[n // 2] if n % 2 else round((times[n // 2 - 1] + times[n // 2]) / 2, 2),
+                runs=[r['total_s'] for r in rs])
+
 def profile_data(name='resnet18', samples=256):
     "Where the seconds of one data-aware `compress` go: cumulative time of its three stages, from cProfile."
     pr = cProfile.Profile(); pr.enable()
@@ -78,12 +92,16 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=None)
     ap.add_argument('--data', action='store_true', help='time compress with calibration data instead (fisher and auto)')
     ap.add_argument('--profile', action='store_true', help='split the ResNet-18 call with data into its stages (cProfile)')
+    ap.add_argument('--objectives', default='fisher,auto', help='with --data: the objectives timed')
+    ap.add_argument('--repeat', type=int, default=1, help='with --data: runs of each call (the median is reported)')
     ap.add_argument('--recon', action='store_true', help='time the ResNet-20 call with data with 0, 50 and 200 reconstruction steps')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     if a.profile: results = [profile_data()]
     elif a.recon: results = [bench_data('resnet20', 'fisher', 1024, steps=s) for s in (0, 50, 200)]
-    elif a.data: results = [bench_data(m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256)) for o in ('fisher', 'auto')]
+    elif a.data: results = [repeated(a.repeat, bench_data, m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256))
+                            for o in a.objectives.split(',')]
     else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
-    res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_model(), results=results)
+    res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_model(), malloc=os.environ.get('GLIBC_TUNABLES'),
+               results=results)
     print(json.dumps(res, indent=1))

@@ -201,25 +201,29 @@ def shrink(C: torch.Tensor, fourth: float, rows: int) -> tuple[torch.Tensor, flo
 
 GRAM_BLOCK = 1024   # columns per block of `gram`: wider rows are multiplied block by block, each pair once
 
-def gram(R: torch.Tensor, block: int = GRAM_BLOCK) -> torch.Tensor:
+def gram(R: torch.Tensor, block: int = GRAM_BLOCK, out: torch.Tensor|None = None) -> torch.Tensor:
     """`RᵀR` in float64 (the products in `R`'s precision), exactly symmetric: for more than `block` columns, cut into
     `n` column blocks, only the blocks on and above the diagonal are multiplied and the rest mirrored: `(n+1)/2n` of the
     products (60% for the 4608 columns of a 3×3 convolution over 512 channels). A matrix product need not give
     `(RᵀR)ᵢⱼ` and `(RᵀR)ⱼᵢ` bit for bit (it depends on the processor's kernels), so the blocks on the diagonal are
-    averaged with their transpose (which changes nothing where they already agree)."""
+    averaged with their transpose (which changes nothing where they already agree). With `out` (float64, `d × d`),
+    `RᵀR` is added to it in place, block by block, and `out` returned: a running sum over many row blocks then
+    allocates no `d × d` temporaries (each a fresh page-faulted allocation: 170 MB at 4608 columns), with the same
+    bits as `out + gram(R)`."""
     d = R.shape[1]
     sym = lambda g: (g + g.mT) / 2
-    if d <= block: return sym((R.T @ R).double())
+    if d <= block:
+        g = sym((R.T @ R).double())
+        return g if out is None else out.add_(g)
+    G = torch.zeros(d, d, dtype=torch.float64, device=R.device) if out is None else out
     n = -(-d // block)
     cuts = [d * i // n for i in range(n + 1)]
-    G = torch.empty(d, d, dtype=torch.float64, device=R.device)
     for a in range(n):
-        Ra = R[:, cuts[a]:cuts[a + 1]]
-        row = (Ra.T @ R[:, cuts[a]:]).double()
-        w = cuts[a + 1] - cuts[a]
-        row[:, :w] = sym(row[:, :w])
-        G[cuts[a]:cuts[a + 1], cuts[a]:] = row
-        G[cuts[a]:, cuts[a]:cuts[a + 1]] = row.T
+        lo, hi = cuts[a], cuts[a + 1]
+        row = R[:, lo:hi].T @ R[:, lo:]                       # in R's precision; added to float64 without a copy
+        G[lo:hi, lo:hi].add_(sym(row[:, :hi - lo].double()))
+        G[lo:hi, hi:].add_(row[:, hi - lo:])
+        G[hi:, lo:hi].add_(row[:, hi - lo:].T)
     return G
 
 class _Moments:
@@ -228,8 +232,7 @@ class _Moments:
     def __init__(self, order=None): self.rows, self.gram, self.fourth, self.order = 0, None, 0., order
     def add(self, R: torch.Tensor):
         R = R.float() if R.dtype in (torch.float16, torch.bfloat16) else R
-        g = gram(R)
-        self.gram = g if self.gram is None else self.gram + g
+        self.gram = gram(R, out=self.gram)
         self.fourth += torch.linalg.vector_norm(R, dim=1).double().pow(4).sum().item()
         self.rows += R.shape[0]
     def second(self, name: str = '') -> tuple[torch.Tensor, float]:
@@ -309,7 +312,7 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
             grads = torch.autograd.grad(_loss_probe(out, g, T[0]), [o for _, o in outs], allow_unused=True)
         for (n, o), gr in zip(outs, grads):
             r = _feature_rows(torch.zeros_like(o, dtype=torch.float) if gr is None else gr.float(), mods[n])
-            G[n] = gram(r) + (0 if G[n] is None else G[n])
+            G[n] = gram(r, out=G[n])
     bs = pass_size(x, cfg.batch_size)
     try:
         with hooked_eval(model, hooks):
@@ -524,7 +527,7 @@ def _fit_moments(layer, xc, yo, pos, chunk):
         rc = _window_rows(layer, xc[i:i + chunk], yo.shape, pos).float()
         ry = _output_rows(layer, yo[i:i + chunk], pos).float()
         cc.add(rc)
-        t = ((ry if b is None else ry - b).T @ rc).double(); target = t if target is None else target + t
+        t = (ry if b is None else ry - b).T @ rc; target = t.double() if target is None else target.add_(t)
     target = target / cc.rows
     return cc, (target if order is None else target[:, order.to(target.device)])
 
