@@ -14,7 +14,7 @@ freed memory for reuse (the process then holds its peak memory). The JSON record
   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 python bench/alloc_speed.py --data
 Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data [--objectives fisher,auto] [--repeat N]] [--profile] [--recon]
 """
-import argparse, cProfile, functools, json, os, pstats, time, platform
+import argparse, cProfile, functools, json, os, pstats, statistics, time, platform
 from pathlib import Path
 import torch, torchvision
 from lowrank_nb.grouping import find_layers, fold_weight
@@ -67,10 +67,8 @@ def bench_data(name, objective, samples, keep=0.5, steps=0):
 def repeated(n, fn, *args):
     "`fn(*args)` run `n` times: its result with `total_s` the median of the runs, and with `runs` when `n > 1`."
     rs = [fn(*args) for _ in range(n)]
-    if n == 1: return rs[0]
-    times = sorted(r['total_s'] for r in rs)
-    return dict(rs[0], total_s=times[n // 2] if n % 2 else round((times[n // 2 - 1] + times[n // 2]) / 2, 2),
-                runs=[r['total_s'] for r in rs])
+    runs = [r['total_s'] for r in rs]
+    return rs[0] if n == 1 else dict(rs[0], total_s=round(statistics.median(runs), 2), runs=runs)
 
 def profile_data(name='resnet18', samples=256):
     "Where the seconds of one data-aware `compress` go: cumulative time of its three stages, from cProfile."
