@@ -22,6 +22,7 @@ from lowrank_nb.compress import compress, AllocOptions
 from lowrank_nb.latency import LatencyBudget, deploy, models_latency
 from lowrank_nb.experiments import measure
 from lowrank_nb.allocation import BudgetError
+from lowrank_nb.calibrate import Calibration
 
 ROOT = Path(__file__).resolve().parent
 
@@ -55,7 +56,9 @@ def main(a):
                 t0 = time.perf_counter()
                 ex = x20 if budget == 'latency' else x1
                 b = LatencyBudget(form='folded', cache=False) if budget == 'latency' else budget
-                try: small, plan = compress(r20, keep, budget=b, example_input=ex, data=calib if with_data else None, alloc=alloc)
+                # the fit unweighted (Calibration(metric=None)), as the stored results were measured
+                try: small, plan = compress(r20, keep, budget=b, example_input=ex, data=calib if with_data else None, alloc=alloc,
+                                            calibration=Calibration(metric=None))
                 except BudgetError as e:
                     rows.append(dict(config=name, budget=budget, keep=keep, data=with_data, unreachable=str(e))); save()
                     print(json.dumps(rows[-1]), flush=True); continue

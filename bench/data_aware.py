@@ -14,6 +14,7 @@ point and keeps every finished point in --out (rerunning the same command resume
         --out bench/results/data_aware/resnet20_sharp10.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --sharpen 10 --label-seed 1 --variants fisher+seq+bn \\
         --out bench/results/data_aware/resnet20_sharp10_labels1.json
+    python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants loss --threads 1 --out bench/results/data_aware/resnet20.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
 --sharpen A multiplies the network's logits by A (its last linear layer scaled): the same predictions and top-1, a more
@@ -36,7 +37,9 @@ NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROO
 # the architecture of a network that is not named after it
 ARCH = {'fmnist_net_20ep': 'fmnist_net'}
 
-def C(**kw): return Calibration(**kw)
+def C(**kw):
+    "Calibration for a variant: the sequential fit unweighted unless `metric` is given (how every variant but the '+loss' ones was run)."
+    return Calibration(**{'metric': None, **kw})
 
 def sharpen(model, a: float):
     "Multiply the logits by `a`: the last linear layer's weight and bias scaled in place (the argmax is unchanged)."
@@ -93,6 +96,12 @@ VARIANTS = {
     # the layers left dense refitted too (full rank, least squares)
     'fisher+seq+bn+dense':      (dict(objective='fisher', calibration=C(dense=True)), True, None),
     'fisher+seq+bn+dense+recon': (dict(objective='fisher', calibration=C(dense=True, steps=200)), True, None),
+    # the fit's output errors weighed by the loss gradient (Calibration.metric: the floor of the metric; 1 the default)
+    'fisher+seq+bn+loss0.1':    (dict(objective='fisher', calibration=C(metric=0.1)), True, None),
+    'fisher+seq+bn+loss0.01':   (dict(objective='fisher', calibration=C(metric=0.01)), True, None),
+    'fisher+seq+bn+loss1':      (dict(objective='fisher', calibration=C(metric=1.)), True, None),
+    'fisher+seq+bn+loss10':     (dict(objective='fisher', calibration=C(metric=10.)), True, None),
+    'fisher+seq+bn+loss10+recon': (dict(objective='fisher', calibration=C(metric=10., steps=200)), True, None),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
@@ -105,6 +114,7 @@ GROUPS = {
     'reconknobs': ['fisher+seq+bn+recon600', 'fisher+seq+bn+recon/lr3e-3'],
     'dense': ['fisher+seq+bn+dense', 'fisher+seq+bn+dense+recon'],
     'tempering': ['fisher+seq+bn', 'fisher+seq+bn/untempered'],
+    'loss': ['fisher+seq+bn+loss0.1', 'fisher+seq+bn+loss0.01', 'fisher+seq+bn+loss1', 'fisher+seq+bn+loss10'],
 }
 
 def main(argv=None):
@@ -160,7 +170,7 @@ def main(argv=None):
             kw, with_data, after = VARIANTS[name]
             kw = dict(kw)
             if with_data:                                  # every calibration image used, however many
-                kw['calibration'] = dataclasses.replace(kw.get('calibration') or Calibration(), samples=a.calib)
+                kw['calibration'] = dataclasses.replace(kw.get('calibration') or C(), samples=a.calib)
                 if a.label_seed is not None: kw['calibration'] = dataclasses.replace(kw['calibration'], seed=a.label_seed)
             alloc = AllocOptions(objective=kw.pop('objective', None), solver=kw.pop('solver', 'joint'), ks=ks, multiple=a.multiple, seed=a.seed)
             t = time.time()

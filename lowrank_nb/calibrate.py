@@ -17,7 +17,7 @@ from .bounds import eigh
 # %% auto #0
 __all__ = ['GRAM_BLOCK', 'PASS_VALUES', 'DATA_OBJECTIVES', 'PRODUCT_DTYPE', 'BATCHNORMS', 'Calibration', 'input_batches',
            'calibration_inputs', 'fold_order', 'layer_rows', 'label_disagreement', 'probe_temperature', 'shrink',
-           'gram', 'pass_size', 'sample_positions', 'LayerStats', 'calibration_stats', 'psd_cholesky',
+           'gram', 'pass_size', 'sample_positions', 'LayerStats', 'calibration_stats', 'psd_cholesky', 'loss_metric',
            'whitened_factors', 'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance',
            'reconstruction_units', 'reconstruct', 'layer_output_errors']
 
@@ -39,6 +39,11 @@ class Calibration:
     refit: bool = True
     # with `refit`: also refit the layers left dense (at full rank, least squares) whose inputs changed
     dense: bool = False
+    # the fit weighs its output errors by how much the loss depends on them (`loss_metric`): the second moment of the
+    # loss gradient at the layer's output, its diagonal raised by this multiple of its mean eigenvalue (smaller: more
+    # weight on what the loss sees, larger: closer to every output alike); `None`: every output alike. Needs a
+    # data-aware objective ('fisher', 'output', 'auto')
+    metric: float|None = 10.
     bn: bool = True            # correct every BatchNorm's running statistics by the shift the compression causes
     sweeps: int = 3            # sweeps of block-coordinate descent over the groups of a grouped (`k > 1`) fit
     # objective 'auto': the allocations tried, the one with the closest outputs kept
@@ -62,6 +67,9 @@ class Calibration:
         d = self.disagreement
         if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d < 0.5:
             raise ValueError(f'Calibration.disagreement must be a number in [0, 0.5), got {d!r}')
+        m = self.metric
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < math.inf):
+            raise ValueError(f'Calibration.metric must be None or a non-negative number, got {m!r}')
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < math.inf:
             raise ValueError(f'Calibration.lr must be a positive number, got {self.lr!r}')
         self.candidates = tuple(self.candidates)
@@ -340,24 +348,45 @@ def psd_cholesky(C: torch.Tensor, jitter: float = 1e-10) -> torch.Tensor:
         eps *= 10
     raise ValueError('psd_cholesky: the matrix is not positive semi-definite (NaN, inf or a large negative eigenvalue)')
 
-def _truncate(B: torch.Tensor, L: torch.Tensor, j: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rank-`j` factors of `A = B L⁻¹`, best in the metric `L Lᵀ`: encoder `√Σ Vᵀ L⁻¹` (`j × m`), decoder `U √Σ` (`f ×
-    j`)."""
-    with one_thread(B): U, s, Vh = torch.linalg.svd(B, full_matrices=False)
-    r = s[:j].sqrt()
+def _truncate(B: torch.Tensor, L: torch.Tensor, j: int,
+              S: torch.Tensor|None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rank-`j` factors of `A = B L⁻¹`, best in the metric `L Lᵀ` on the inputs and, with `S` (`f × f`), `SᵀS` on the
+    outputs: encoder `√c Vᵀ L⁻¹` (`j × m`) and decoder `B V / √c` (`f × j`), `V` the leading right singular vectors of
+    `S B` and `c` the norms of the columns of `B V` (without `S`: `√Σ Vᵀ L⁻¹` and `U √Σ`, the same thing)."""
+    with one_thread(B): U, s, Vh = torch.linalg.svd(B if S is None else S @ B, full_matrices=False)
+    if S is None: dec, r = U[:, :j] * s[:j].sqrt(), s[:j].sqrt()
+    else:        # the decoder given the encoder is least squares, the best in every output metric
+        dec = B @ Vh[:j].T
+        r = dec.norm(dim=0).sqrt().clamp_min(torch.finfo(dec.dtype).tiny)
+        dec = dec / r
     enc = torch.linalg.solve_triangular(L.T, Vh[:j].T, upper=True).T * r[:, None]
-    return enc, U[:, :j] * r
+    return enc, dec
+
+def loss_metric(G: torch.Tensor|None, floor: float|None) -> torch.Tensor|None:
+    """`S = (G + floor·μ·I)^½` (symmetric; `μ` the mean eigenvalue of `G`, the second moment of the loss gradient at a
+    layer's output, `LayerStats.G`): the output metric `SᵀS` in which the sequential fit weighs its errors
+    (`Calibration.metric`). `None` (every output alike) without `G`, with `floor=None`, or where the loss does not
+    depend on the layer (`G = 0`)."""
+    if G is None or floor is None: return None
+    lam, Q = eigh(G.double())
+    lam = lam.clamp_min(0)
+    mu = lam.mean()
+    if not mu > 0: return None
+    return (Q * (lam + floor * mu).sqrt()) @ Q.T
 
 # %% ../nbs/04_calibrate.ipynb #aa177e5f
 def whitened_factors(W: torch.Tensor, C: torch.Tensor, k: int, j: int, cross: torch.Tensor|None = None,
-                     sweeps: int = 3, target: torch.Tensor|None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                     sweeps: int = 3, target: torch.Tensor|None = None,
+                     metric: torch.Tensor|None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Rank-`j` factors of the `k` input-channel groups of the folded weight `W` (`f × d`) that minimise the output
     error `E‖Σᵢ Aᵢxᵢ − W x′‖²` over calibration rows: `x` the rows the factored layer will see (`C = E[xxᵀ]`), `x′` the
     rows the original layer saw (`cross = E[x′xᵀ]`; `None`: the same rows). `k = 1` is solved exactly (a truncated SVD
     in the whitened metric); for `k > 1` each group is solved exactly given the others, for `sweeps` rounds. Returns the
     encoder `k × j × d/k` and decoder `k × f × j` in float64; exact (`A = W`) at full rank when `cross` is `None`.
     `target`, instead of `cross`: the product `W·E[x′xᵀ]` itself, which is `E[y′xᵀ]` with `y′ = W x′` the original
-    layer's outputs (bias removed): `f × d`, cheaper to gather than the `d × d` cross moment."""
+    layer's outputs (bias removed): `f × d`, cheaper to gather than the `d × d` cross moment. `metric`: `S` (`f × f`,
+    `loss_metric`), the output errors weighed by `SᵀS` (`E‖S(Σᵢ Aᵢxᵢ − W x′)‖²`): each encoder is the best for that
+    metric, each decoder the least-squares fit given it; still exact at full rank."""
     W, C = W.double(), C.double()
     f, d = W.shape
     if d % k: raise ValueError(f'whitened_factors: k={k} does not divide the {d} input columns')
@@ -376,7 +405,7 @@ def whitened_factors(W: torch.Tensor, C: torch.Tensor, k: int, j: int, cross: to
             else:                                             # group i given the others: R Cᵢᵢ⁻¹ Lᵢ = R Lᵢ⁻ᵀ
                 R = M[:, s] if k == 1 else M[:, s] - (A @ C[:, s] - A[:, s] @ C[s, s])
                 B = torch.linalg.solve_triangular(Ls[i], R.T, upper=False).T
-            enc[i], dec[i] = _truncate(B, Ls[i], j)
+            enc[i], dec[i] = _truncate(B, Ls[i], j, metric)
             A[:, s] = dec[i] @ enc[i]
     return torch.stack(enc), torch.stack(dec)
 
@@ -542,11 +571,12 @@ def _fit_problem(name, layer, xc, yo, cfg, g):
     if delta: target = (1 - delta) * target + delta * C.diagonal().mean() * W
     return W, C, target
 
-def _fit_pair(name, layer, k, j, xc, yo, cfg, g):
+def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None):
     """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
-    layer's outputs `yo`."""
+    layer's outputs `yo` (errors weighed by `metric`, see `whitened_factors`)."""
     W, C, target = _fit_problem(name, layer, xc, yo, cfg, g)
-    enc, dec = whitened_factors(W, C, k, j, target=target, sweeps=cfg.sweeps)
+    S = None if metric is None else metric.to(W.device, torch.float64)
+    enc, dec = whitened_factors(W, C, k, j, target=target, sweeps=cfg.sweeps, metric=S)
     fc = empty_factored(layer, k, j).load_factors(enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
                      None if layer.bias is None else layer.bias.detach())
     if layer.bias is not None:                        # the mean output error goes into the bias
@@ -565,7 +595,8 @@ def _refit_dense(name, layer, xo, xc, yo, cfg, g) -> nn.Module:
     return layer
 
 def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: Calibration|None = None,
-                     factored: dict|None = None, inputs: torch.Tensor|None = None) -> tuple[nn.Module, dict]:
+                     factored: dict|None = None, inputs: torch.Tensor|None = None,
+                     metrics: dict|None = None) -> tuple[nn.Module, dict]:
     """A copy of `original` in which every layer named in `choices` (`{name: (k, j)}`) is replaced by a factored pair
     (`None` instead of `(k, j)`: the layer stays dense, refitted at full rank when the layers before it changed):
     with `cfg.refit`, fitted in forward order to the original layer's outputs on `x`, fed by the compressed layers
@@ -573,8 +604,8 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
     running statistics are moved by the shift the compression causes. One forward pass over `[x; x]` in eval mode: the
     first half runs the original network, the second the compressed one (every module must treat samples independently,
     as in eval mode); with `inputs`, the compressed half is fed those instead of `x` (a block of a network, fed by the
-    compressed blocks before it). Returns the model and, per replaced layer, the relative error of its output on
-    `x`."""
+    compressed blocks before it). `metrics`: per layer name, the output metric its fit weighs errors by (`loss_metric`;
+    absent: unweighted). Returns the model and, per replaced layer, the relative error of its output on `x`."""
     cfg = cfg or Calibration()
     n = len(x)
     known = dict(original.named_modules())
@@ -595,7 +626,8 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
         def second(layer, xo, yo, xc):          # the original half's input and output, the compressed half's input
             if name not in made:
                 kj = choices[name]
-                made[name] = (factored[name] if not cfg.refit else _fit_pair(name, layer, *kj, xc, yo, cfg, g)
+                made[name] = (factored[name] if not cfg.refit
+                              else _fit_pair(name, layer, *kj, xc, yo, cfg, g, (metrics or {}).get(name))
                               if kj is not None else _refit_dense(name, layer, xo, xc, yo, cfg, g))
                 dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
             yc = dense[name].forward(xc)                         # the same function, one dense call (no hooks)
@@ -779,14 +811,15 @@ def _block_choices(unit: list, choices: dict) -> dict:
             if c == n or c.startswith(n + '.')}
 
 def reconstruct(original: nn.Module, compressed: nn.Module, x: torch.Tensor, choices: dict,
-                cfg: Calibration|None = None) -> tuple[nn.Module, dict]:
+                cfg: Calibration|None = None, metrics: dict|None = None) -> tuple[nn.Module, dict]:
     """A copy of `compressed` in which each block (`reconstruction_units`) holding layers replaced as `choices` says
     (`{name: (k, j)}`, or `None` for a dense layer refitted, as in `calibrate_layers`) is fitted again, in forward
     order, fed by the compressed blocks before it: its layers by the sequential fit (`calibrate_layers`), then every
     parameter by `cfg.steps` Adam steps towards the original block's outputs on `x` (eval mode). The steps see all but
-    the last `cfg.holdout` of `x`; unless the error on those falls, the block keeps its fit. Returns the model and, per
-    block, the mean squared output error on them after the fit and after the steps (a block not called once per pass
-    with one tensor in and out is left as it was)."""
+    the last `cfg.holdout` of `x`; unless the error on those falls, the block keeps its fit (`metrics`: the fit's output
+    metrics by layer name, as in `calibrate_layers`). Returns the model and, per block, the mean squared output error
+    on them after the fit and after the steps (a block not called once per pass with one tensor in and out is left as
+    it was)."""
     cfg = cfg or Calibration()
     net, errs = copy.deepcopy(compressed).eval(), {}
     g = torch.Generator().manual_seed(cfg.seed)
@@ -800,7 +833,7 @@ def reconstruct(original: nn.Module, compressed: nn.Module, x: torch.Tensor, cho
         with warnings.catch_warnings():     # too few rows: said once already, by the fit of the whole network
             warnings.filterwarnings('ignore', message='layer .* input rows for')
             block, _ = calibrate_layers(_block(original, unit), io[0], _block_choices(unit, choices), cfg,
-                                        inputs=xc[0])
+                                        inputs=xc[0], metrics=_block_choices(unit, metrics or {}))
         for n, m in zip(unit, block): set_submodule(net, n, m)
         errs['+'.join(unit)] = _tune(block, xc[0], io[1], cfg, g, hold)
     return net.train(compressed.training), errs

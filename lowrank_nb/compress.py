@@ -19,7 +19,7 @@ from .allocation import (
     BudgetError, unreachable, OBJECTIVES, SOLVERS)
 from .calibrate import (
     Calibration, calibration_inputs, calibration_stats, data_table, whitened_factors, calibrate_layers,
-    output_distance, reconstruct, layer_output_errors, DATA_OBJECTIVES)
+    output_distance, reconstruct, layer_output_errors, loss_metric, DATA_OBJECTIVES)
 from .core import first_tensor, replace_modules, old_keywords
 
 # %% auto #0
@@ -132,6 +132,7 @@ def _plan_summary(self: Plan):
         c = self.calibration
         s += f"; calibrated on {c['samples']} samples" + ''.join(f', {w}' for w in ('refit', 'bn', 'dense') if c.get(w))
         if c.get('steps'): s += f", {c['tuned']}/{c['blocks']} blocks reconstructed ({c['steps']} steps each)"
+        if c.get('metric') is not None: s += f", fit weighted by the loss (floor {c['metric']:g})"
         if c.get('temperature', 1) != 1: s += f", labels drawn at temperature {c['temperature']:.3g}"
         if c.get('distances'): s += ' (auto: ' + ', '.join(f'{o} {d:.4g}' for o, d in c['distances'].items()) + ')'
     return (
@@ -533,14 +534,16 @@ def _whitened_pairs(todo, choices, stats):
                                                                   else l.module.bias.detach())
     return res
 
-def calibrated_build(model, todo, choices, x, cfg, stats, method: Method):
-    """The compressed model from calibration data: every chosen layer fitted sequentially (`cfg.refit`) or its whitened
-    truncation, BatchNorm statistics corrected (`cfg.bn`); a method with `refit=False` (`svd_llm`) gets its published
-    form (whitened, nothing else). Returns the model and the relative output error of every replaced layer on `x`."""
+def calibrated_build(model, todo, choices, x, cfg, stats, method: Method, metrics: dict|None = None):
+    """The compressed model from calibration data: every chosen layer fitted sequentially (`cfg.refit`; its output
+    errors weighed by `metrics[name]` where given) or its whitened truncation, BatchNorm statistics corrected
+    (`cfg.bn`); a method with `refit=False` (`svd_llm`) gets its published form (whitened, nothing else). Returns the
+    model and the relative output error of every replaced layer on `x`."""
     refit, bn = cfg.refit and method.refit, cfg.bn and method.refit
     if not refit: choices = {n: kj for n, kj in choices.items() if kj is not None}   # dense layers stay as they are
     pairs = None if refit else _whitened_pairs(todo, choices, stats)
-    return calibrate_layers(model, x, choices, dataclasses.replace(cfg, refit=refit, bn=bn), factored=pairs)
+    return calibrate_layers(model, x, choices, dataclasses.replace(cfg, refit=refit, bn=bn), factored=pairs,
+                            metrics=metrics if refit else None)
 
 # input features past which a layer's calibration statistics (a d × d float64 matrix: 2 GiB here) earn a warning
 WIDE_FEATURES = 16384
@@ -605,7 +608,7 @@ class Compression:
         "Calibration statistics (where the allocation or the factors need them) and the data-aware error tables."
         m, cfg, x = self.method, self.cfg, self.x_fit
         self.data_aware = m.by_objective and any(o in DATA_OBJECTIVES for o in self.objectives)
-        self.stats, self.dtables, self.temperature = None, None, None
+        self.stats, self.dtables, self.temperature, self.metrics = None, None, None, {}
         whiten = not cfg.refit or not m.refit                      # the statistics build the factors too: all samples
         if x is not None: warn_wide(self.todo)   # every use of data (statistics or fit) holds a d × d moment per layer
         if x is None or not (self.data_aware or whiten): return
@@ -615,6 +618,8 @@ class Compression:
         if missing: raise ValueError(f'layers {missing} are not called by the forward pass of the calibration data')
         if not self.data_aware: return
         self.temperature = next((s.temperature for s in self.stats.values()), 1.)     # of the sampled labels
+        # the fit's output metrics: where the loss depends on a layer, its errors weighed by the loss gradient
+        self.metrics = {n: S for n, s in self.stats.items() if (S := loss_metric(s.G, cfg.metric)) is not None}
         pow2 = [[k for k in a if k & (k - 1) == 0] for a in self.allowed]   # a pass per k: powers of two span the range
         tables = lambda: [data_table(W, self.stats[l.name], a, output='output' in self.objectives)
                           for W, l, a in zip(self.weights, self.todo, pow2)]
@@ -687,7 +692,8 @@ def fit_choices(self: Compression, lps: list) -> dict:
 def fitted(self: Compression, lps: list, x: torch.Tensor) -> nn.Module:
     """The model of the layer plans `lps` fitted to the calibration inputs `x` (`calibrated_build`), each factored
     layer's errors measured into its plan."""
-    small, errs = calibrated_build(self.model, self.todo, self.fit_choices(lps), x, self.cfg, self.stats, self.method)
+    small, errs = calibrated_build(self.model, self.todo, self.fit_choices(lps), x, self.cfg, self.stats, self.method,
+                                   self.metrics)
     self.measure_errors(small, lps, errs)
     return small
 
@@ -715,7 +721,7 @@ def reconstructed(self: Compression, small: nn.Module, plan: Plan) -> tuple[nn.M
     """The built model after block reconstruction (`reconstruct`, `cfg.steps` Adam steps per block), the plan's
     per-layer errors measured again; and what to record in the plan's `calibration`."""
     chosen = self.fit_choices(plan.layers)
-    small, blocks = reconstruct(self.model, small, self.x_fit, chosen, self.cfg)
+    small, blocks = reconstruct(self.model, small, self.x_fit, chosen, self.cfg, self.metrics)
     self.measure_errors(small, plan.layers,
                         layer_output_errors(self.model, small, [n for n, kj in chosen.items() if kj], self.x_fit))
     return small, dict(steps=self.cfg.steps, blocks=len(blocks), tuned=sum(b < a for a, b in blocks.values()))
@@ -797,6 +803,8 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
         plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit,
                                 bn=cfg.bn and m.refit, dense=cfg.dense and cfg.refit and m.refit,
                                 positions=cfg.positions, **recon, seconds=round(time.time() - t0, 2))
+        # the fit weighed by the loss gradient (`Calibration.metric`): its floor, `None` when unweighted
+        plan.calibration['metric'] = cfg.metric if job.metrics and cfg.refit and m.refit else None
         if job.temperature is not None: plan.calibration['temperature'] = round(job.temperature, 4)
         if len(tried) > 1:
             held = 0 if job.x_hold is None else len(job.x_hold)
