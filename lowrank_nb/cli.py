@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_cli.ipynb #67c826cd
 from __future__ import annotations
-import sys, json, time, argparse, traceback
+import sys, json, math, time, argparse, traceback
 from pathlib import Path
 import torch
 import lowrank_nb
@@ -278,6 +278,14 @@ def _nonneg_int(s: str) -> int:
     if v < 0: raise argparse.ArgumentTypeError(f'expected an integer >= 0, got {s}')
     return v
 
+def _floor(s: str) -> float|str:
+    "`--metric`: the loss weighting's floor, a number >= 0, or 'none' (every output alike)."
+    if s.strip().lower() == 'none': return 'none'
+    try: v = float(s)
+    except ValueError: v = -1.
+    if not 0 <= v < math.inf: raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'none', got {s!r}")
+    return v
+
 def _pos_int(s: str) -> int:
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f'expected a positive integer, got {s!r}') from None
@@ -357,6 +365,9 @@ def _compress_args(sub):
     p.add_argument('--steps', type=_nonneg_int, default=0, metavar='S',
                    help='with --calib: block reconstruction after the fit, S Adam steps per block (default 0: off; '
                         'minutes on a CPU)')
+    p.add_argument('--metric', type=_floor, default=None, metavar='FLOOR',
+                   help='with --calib: the floor of the fit\'s loss weighting (lower: more weight on what the loss '
+                        f'depends on), or none to fit every output alike (default {Calibration().metric:g})')
     p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None,
                    help='ALDS objective: data-free paper (the default without --calib), bound or exact; with --calib '
                         'also fisher (the default), output or auto')
@@ -508,6 +519,8 @@ def _cmd_compress(a):
     if a.method in data_methods() and n == 0:
         raise CLIError(f'--method {a.method} needs calibration images: --calib N with N > 0')
     if a.steps and not n: raise CLIError('--steps needs calibration images: --calib N with N > 0')
+    if a.metric is not None and not n: raise CLIError('--metric needs calibration images: --calib N with N > 0')
+    floor = {} if a.metric is None else {'metric': None if a.metric == 'none' else a.metric}
     calib = calibration_images(load_data(data, a.root)[0], n, a.seed) if n else None
     ks = None if a.ks is None else _list_arg(a.ks, 'ks', int)
     if a.budget == 'latency': x = torch.randn(a.latency_batch, *INPUT_SHAPES[data])
@@ -516,7 +529,7 @@ def _cmd_compress(a):
                          seed=a.seed, skip=() if a.skip is None else _list_arg(a.skip, 'skip', str))
     try:
         small, plan = compress(model, a.keep, budget=budget, method=a.method, example_input=x, data=calib, alloc=alloc,
-                               calibration=Calibration(steps=a.steps))
+                               calibration=Calibration(steps=a.steps, **floor))
     except RuntimeError as e:
         raise CLIError(f'compress failed on input shape {tuple(x.shape)} (wrong --data for --arch {a.arch}?): '
                        f'{str(e).splitlines()[0]}') from None
