@@ -96,7 +96,7 @@ VARIANTS = {
     # the layers left dense refitted too (full rank, least squares)
     'fisher+seq+bn+dense':      (dict(objective='fisher', calibration=C(dense=True)), True, None),
     'fisher+seq+bn+dense+recon': (dict(objective='fisher', calibration=C(dense=True, steps=200)), True, None),
-    # the fit's output errors weighed by the loss gradient (Calibration.metric: the floor of the metric; 1 the default)
+    # the fit's output errors weighed by the loss gradient (Calibration.metric: the floor of the metric; 10 the default)
     'fisher+seq+bn+loss0.1':    (dict(objective='fisher', calibration=C(metric=0.1)), True, None),
     'fisher+seq+bn+loss0.01':   (dict(objective='fisher', calibration=C(metric=0.01)), True, None),
     'fisher+seq+bn+loss1':      (dict(objective='fisher', calibration=C(metric=1.)), True, None),
