@@ -38,8 +38,9 @@ NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROO
 ARCH = {'fmnist_net_20ep': 'fmnist_net'}
 
 def C(**kw):
-    "Calibration for a variant: the sequential fit unweighted unless `metric` is given (how every variant but the '+loss' ones was run)."
-    return Calibration(**{'metric': None, **kw})
+    """Calibration for a variant: the sequential fit unweighted unless `metric` is given, the layers left dense not
+    refitted unless `dense` is (how the variants without '+loss' or '+dense' were run)."""
+    return Calibration(**{'metric': None, 'dense': False, **kw})
 
 def sharpen(model, a: float):
     "Multiply the logits by `a`: the last linear layer's weight and bias scaled in place (the argmax is unchanged)."
@@ -102,6 +103,8 @@ VARIANTS = {
     'fisher+seq+bn+loss1':      (dict(objective='fisher', calibration=C(metric=1.)), True, None),
     'fisher+seq+bn+loss10':     (dict(objective='fisher', calibration=C(metric=10.)), True, None),
     'fisher+seq+bn+loss10+recon': (dict(objective='fisher', calibration=C(metric=10., steps=200)), True, None),
+    # the weighted fit with the layers left dense refitted too
+    'fisher+seq+bn+loss10+dense': (dict(objective='fisher', calibration=C(metric=10., dense=True)), True, None),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',

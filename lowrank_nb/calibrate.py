@@ -38,7 +38,7 @@ class Calibration:
     # fed by the compressed layers before it
     refit: bool = True
     # with `refit`: also refit the layers left dense (at full rank, least squares) whose inputs changed
-    dense: bool = False
+    dense: bool = True
     # the fit weighs its output errors by how much the loss depends on them (`loss_metric`): the second moment of the
     # loss gradient at the layer's output, its diagonal raised by this multiple of its mean eigenvalue (smaller: more
     # weight on what the loss sees, larger: closer to every output alike); `None`: every output alike. Needs a
