@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent
 NETS = {'resnet20': ROOT/'results'/'resnet20_cifar10_jpeg.pt', 'fmnist_net': ROOT/'results'/'fmnist_net.pt',
         'vgg16_bn_cifar': ROOT/'results'/'vgg16_bn_cifar10_jpeg.pt',
         'torchvision:mobilenet_v2': ROOT/'results'/'mobilenet_v2_cifar10_jpeg.pt',
-        'fmnist_net_20ep': ROOT/'results'/'fmnist_net_20ep.pt'}
+        'fmnist_net_20ep': ROOT/'results'/'fmnist_net_20ep.pt', 'resnet56': ROOT/'results'/'resnet56_cifar10_jpeg.pt'}
 # the architecture of a network that is not named after it
 ARCH = {'fmnist_net_20ep': 'fmnist_net'}
 
