@@ -56,10 +56,10 @@ def main(a):
                 t0 = time.perf_counter()
                 ex = x20 if budget == 'latency' else x1
                 b = LatencyBudget(form='folded', cache=False) if budget == 'latency' else budget
-                # the fit unweighted, the layers left dense not refitted (Calibration(metric=None, dense=False)), as the stored
+                # the fit unweighted, the layers left dense not refitted (Calibration(metric=None, dense=False, relax=0)), as the stored
                 # results were measured
                 try: small, plan = compress(r20, keep, budget=b, example_input=ex, data=calib if with_data else None, alloc=alloc,
-                                            calibration=Calibration(metric=None, dense=False))
+                                            calibration=Calibration(metric=None, dense=False, relax=0))
                 except BudgetError as e:
                     rows.append(dict(config=name, budget=budget, keep=keep, data=with_data, unreachable=str(e))); save()
                     print(json.dumps(rows[-1]), flush=True); continue

@@ -3,8 +3,8 @@ calibration data on the trained ResNet-20 (1024 CIFAR-10 training images) and Re
 
 Data-free: seeded random weights, keep 0.5 of parameters, split into error tables, allocation and model building.
 With data (`--data`): the whole call, calibration passes included, for the data objectives `fisher` and `auto`.
-`--objectives` narrows them; `--repeat N` times each call N times and reports the median (`total_s`) and every run
-(`runs`): on a shared machine single runs vary by 10–20%.
+`--objectives` and `--models` narrow them, `--relax N` sets the activation-aware fit's rounds; `--repeat N` times each
+call N times and reports the median (`total_s`) and every run (`runs`): on a shared machine single runs vary by 10–20%.
 With `--profile`: the ResNet-18 call with data once under cProfile, its seconds split into the calibration statistics,
 the data-aware error tables and the sequential fit.
 With `--recon`: the ResNet-20 call with data (fisher) without and with block reconstruction (`Calibration(steps=...)`).
@@ -12,7 +12,7 @@ The allocator matters on Linux: glibc hands blocks above its mmap threshold (at 
 system when they are freed, so each new large tensor is page-faulted in again; `GLIBC_TUNABLES` set as below keeps
 freed memory for reuse (the process then holds its peak memory). The JSON records the setting in force (`malloc`):
   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 python bench/alloc_speed.py --data
-Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data [--objectives fisher,auto] [--repeat N]] [--profile] [--recon]
+Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data [--objectives fisher,auto] [--models resnet20,resnet18] [--relax N] [--repeat N]] [--profile] [--recon]
 """
 import argparse, cProfile, functools, json, os, pstats, statistics, time, platform
 from pathlib import Path
@@ -50,7 +50,7 @@ def _trained_resnet20(samples):
     model = load_weights('resnet20', Path(__file__).parent/'results'/'resnet20_cifar10_jpeg.pt').eval()
     return model, calibration_images(load_data('cifar10')[0], samples)
 
-def bench_data(name, objective, samples, keep=0.5, steps=0):
+def bench_data(name, objective, samples, keep=0.5, steps=0, relax=None):
     "Seconds of one `compress` call with calibration data (a trained ResNet-20 on CIFAR-10 images; ResNet-18: random weights and inputs)."
     torch.manual_seed(0)
     if name == 'resnet20': model, x = _trained_resnet20(samples)
@@ -60,8 +60,9 @@ def bench_data(name, objective, samples, keep=0.5, steps=0):
     clear_cache()
     t0 = time.perf_counter()
     small, plan = compress(model, keep=keep, budget='params', example_input=x[:1], data=x, alloc=AllocOptions(objective=objective),
-                           calibration=Calibration(steps=steps))
-    return dict(model=name, objective=objective, samples=samples, keep=keep, steps=steps, total_s=round(time.perf_counter() - t0, 2),
+                           calibration=Calibration(steps=steps, **({} if relax is None else dict(relax=relax))))
+    return dict(model=name, objective=objective, samples=samples, keep=keep, steps=steps,
+                relax=Calibration().relax if relax is None else relax, total_s=round(time.perf_counter() - t0, 2),
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 
 def repeated(n, fn, *args):
@@ -92,13 +93,15 @@ if __name__ == '__main__':
     ap.add_argument('--profile', action='store_true', help='split the ResNet-18 call with data into its stages (cProfile)')
     ap.add_argument('--objectives', default='fisher,auto', help='with --data: the objectives timed')
     ap.add_argument('--repeat', type=int, default=1, help='with --data: runs of each call (the median is reported)')
+    ap.add_argument('--models', default='resnet20,resnet18', help='with --data: the networks timed')
+    ap.add_argument('--relax', type=int, default=None, help="with --data: Calibration.relax (default: the library's)")
     ap.add_argument('--recon', action='store_true', help='time the ResNet-20 call with data with 0, 50 and 200 reconstruction steps')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     if a.profile: results = [profile_data()]
     elif a.recon: results = [bench_data('resnet20', 'fisher', 1024, steps=s) for s in (0, 50, 200)]
-    elif a.data: results = [repeated(a.repeat, bench_data, m, o, n) for m, n in (('resnet20', 1024), ('resnet18', 256))
-                            for o in a.objectives.split(',')]
+    elif a.data: results = [repeated(a.repeat, bench_data, m, o, n, 0.5, 0, a.relax) for m, n in (('resnet20', 1024), ('resnet18', 256))
+                            if m in a.models.split(',') for o in a.objectives.split(',')]
     else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_model(), malloc=os.environ.get('GLIBC_TUNABLES'),
                results=results)

@@ -15,6 +15,7 @@ point and keeps every finished point in --out (rerunning the same command resume
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --sharpen 10 --label-seed 1 --variants fisher+seq+bn \\
         --out bench/results/data_aware/resnet20_sharp10_labels1.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants loss --threads 1 --out bench/results/data_aware/resnet20.json
+    python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants relax --threads 1 --out bench/results/data_aware/resnet20.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
 --sharpen A multiplies the network's logits by A (its last linear layer scaled): the same predictions and top-1, a more
@@ -39,8 +40,9 @@ ARCH = {'fmnist_net_20ep': 'fmnist_net'}
 
 def C(**kw):
     """Calibration for a variant: the sequential fit unweighted unless `metric` is given, the layers left dense not
-    refitted unless `dense` is (how the variants without '+loss' or '+dense' were run)."""
-    return Calibration(**{'metric': None, 'dense': False, **kw})
+    refitted unless `dense` is, the activation-aware rounds off unless `relax` is given (how the variants without
+    '+loss', '+dense' or '+relax' were run)."""
+    return Calibration(**{'metric': None, 'dense': False, 'relax': 0, **kw})
 
 def sharpen(model, a: float):
     "Multiply the logits by `a`: the last linear layer's weight and bias scaled in place (the argmax is unchanged)."
@@ -105,6 +107,10 @@ VARIANTS = {
     'fisher+seq+bn+loss10+recon': (dict(objective='fisher', calibration=C(metric=10., steps=200)), True, None),
     # the weighted fit with the layers left dense refitted too
     'fisher+seq+bn+loss10+dense': (dict(objective='fisher', calibration=C(metric=10., dense=True)), True, None),
+    # the activation-aware fit (Calibration.relax: its rounds; 3 the default)
+    'fisher+seq+bn+loss10+dense+relax1': (dict(objective='fisher', calibration=C(metric=10., dense=True, relax=1)), True, None),
+    'fisher+seq+bn+loss10+dense+relax3': (dict(objective='fisher', calibration=C(metric=10., dense=True, relax=3)), True, None),
+    'fisher+seq+bn+loss10+dense+relax8': (dict(objective='fisher', calibration=C(metric=10., dense=True, relax=8)), True, None),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
@@ -117,6 +123,7 @@ GROUPS = {
     'reconknobs': ['fisher+seq+bn+recon600', 'fisher+seq+bn+recon/lr3e-3'],
     'dense': ['fisher+seq+bn+dense', 'fisher+seq+bn+dense+recon'],
     'tempering': ['fisher+seq+bn', 'fisher+seq+bn/untempered'],
+    'relax': ['fisher+seq+bn+loss10+dense+relax1', 'fisher+seq+bn+loss10+dense+relax3', 'fisher+seq+bn+loss10+dense+relax8'],
     'loss': ['fisher+seq+bn+loss0.1', 'fisher+seq+bn+loss0.01', 'fisher+seq+bn+loss1', 'fisher+seq+bn+loss10'],
 }
 

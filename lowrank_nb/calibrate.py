@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 from .grouping import fold_weight, layer_kind
 from .core import first_tensor, replace_modules, hooked_eval, set_submodule
 from .factor import empty_factored, one_thread, FactoredPair
@@ -18,8 +19,8 @@ from .bounds import eigh
 __all__ = ['GRAM_BLOCK', 'PASS_VALUES', 'DATA_OBJECTIVES', 'PRODUCT_DTYPE', 'BATCHNORMS', 'Calibration', 'input_batches',
            'calibration_inputs', 'fold_order', 'layer_rows', 'label_disagreement', 'probe_temperature', 'shrink',
            'gram', 'pass_size', 'sample_positions', 'LayerStats', 'calibration_stats', 'psd_cholesky', 'loss_metric',
-           'whitened_factors', 'DataTable', 'data_table', 'calibrate_layers', 'recalibrate_bn', 'output_distance',
-           'reconstruction_units', 'reconstruct', 'layer_output_errors']
+           'whitened_factors', 'DataTable', 'data_table', 'clamped_layers', 'calibrate_layers', 'recalibrate_bn',
+           'output_distance', 'reconstruction_units', 'reconstruct', 'layer_output_errors']
 
 # %% ../nbs/04_calibrate.ipynb #8e625907
 @dataclass
@@ -44,6 +45,9 @@ class Calibration:
     # weight on what the loss sees, larger: closer to every output alike); `None`: every output alike. Needs a
     # data-aware objective ('fisher', 'output', 'auto')
     metric: float|None = 10.
+    # activation-aware fit: rounds of refitting a layer followed by a clamping activation (ReLU, ReLU6; a BatchNorm
+    # between allowed) to the outputs closest to its fit that the activation maps alike (`clamped_layers`); 0: off
+    relax: int = 3
     bn: bool = True            # correct every BatchNorm's running statistics by the shift the compression causes
     sweeps: int = 3            # sweeps of block-coordinate descent over the groups of a grouped (`k > 1`) fit
     # objective 'auto': the allocations tried, the one with the closest outputs kept
@@ -58,11 +62,11 @@ class Calibration:
     seed: int = 0              # positions, sampled labels and reconstruction batches
 
     def __post_init__(self):
-        for k in ('samples', 'table_samples', 'positions', 'sweeps', 'batch_size', 'step_batch', 'steps'):
+        for k in ('samples', 'table_samples', 'positions', 'sweeps', 'batch_size', 'step_batch', 'steps', 'relax'):
             v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (k != 'steps'):
-                raise ValueError(f'Calibration.{k} must be a {"non-negative" if k == "steps" else "positive"} int, '
-                                 f'got {v!r}')
+            if isinstance(v, bool) or not isinstance(v, int) or v < (k not in ('steps', 'relax')):
+                kind = 'non-negative' if k in ('steps', 'relax') else 'positive'
+                raise ValueError(f'Calibration.{k} must be a {kind} int, got {v!r}')
         if not 0 <= self.holdout < 1: raise ValueError(f'Calibration.holdout must be in [0, 1), got {self.holdout!r}')
         d = self.disagreement
         if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 <= d < 0.5:
@@ -375,9 +379,13 @@ def loss_metric(G: torch.Tensor|None, floor: float|None) -> torch.Tensor|None:
     return (Q * (lam + floor * mu).sqrt()) @ Q.T
 
 # %% ../nbs/04_calibrate.ipynb #aa177e5f
+def _merge(enc, dec) -> torch.Tensor:
+    "The `f × d` weight of `k` groups' factors (encoder `k × j × m`, decoder `k × f × j`), groups side by side."
+    return torch.cat([d @ e for e, d in zip(enc, dec)], 1)
+
 def whitened_factors(W: torch.Tensor, C: torch.Tensor, k: int, j: int, cross: torch.Tensor|None = None,
-                     sweeps: int = 3, target: torch.Tensor|None = None,
-                     metric: torch.Tensor|None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                     sweeps: int = 3, target: torch.Tensor|None = None, metric: torch.Tensor|None = None,
+                     start: tuple|None = None, chol: list|None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Rank-`j` factors of the `k` input-channel groups of the folded weight `W` (`f × d`) that minimise the output
     error `E‖Σᵢ Aᵢxᵢ − W x′‖²` over calibration rows: `x` the rows the factored layer will see (`C = E[xxᵀ]`), `x′` the
     rows the original layer saw (`cross = E[x′xᵀ]`; `None`: the same rows). `k = 1` is solved exactly (a truncated SVD
@@ -386,19 +394,23 @@ def whitened_factors(W: torch.Tensor, C: torch.Tensor, k: int, j: int, cross: to
     `target`, instead of `cross`: the product `W·E[x′xᵀ]` itself, which is `E[y′xᵀ]` with `y′ = W x′` the original
     layer's outputs (bias removed): `f × d`, cheaper to gather than the `d × d` cross moment. `metric`: `S` (`f × f`,
     `loss_metric`), the output errors weighed by `SᵀS` (`E‖S(Σᵢ Aᵢxᵢ − W x′)‖²`): each encoder is the best for that
-    metric, each decoder the least-squares fit given it; still exact at full rank."""
+    metric, each decoder the least-squares fit given it; still exact at full rank. `start`: factors `(encoder, decoder)`
+    to go on from (the sweeps then begin from them, not from the joint fit: a warm start for a changed target); `chol`:
+    the Cholesky factors of `C`'s diagonal blocks, one per group, when the caller already has them."""
     W, C = W.double(), C.double()
     f, d = W.shape
     if d % k: raise ValueError(f'whitened_factors: k={k} does not divide the {d} input columns')
     m = d // k
     if not 1 <= j <= min(f, m): raise ValueError(f'whitened_factors: rank j={j} is outside 1..{min(f, m)}')
     g = [slice(i * m, (i + 1) * m) for i in range(k)]
-    Ls = [psd_cholesky(C[s, s]) for s in g]
+    Ls = [psd_cholesky(C[s, s]) for s in g] if chol is None else chol
     # f × d: the target's cross moment W·E[x′xᵀ]
     M = target.double() if target is not None else W @ (C if cross is None else cross.double())
     # the unconstrained least-squares fit (k = 1 needs none: one group given no others is the whole problem)
-    Wls = W if cross is None and target is None else None if k == 1 else torch.cholesky_solve(M.T, psd_cholesky(C)).T
-    A, enc, dec = torch.zeros_like(W), [None] * k, [None] * k
+    Wls = (None if start is not None or k == 1 and (cross is not None or target is not None)
+           else W if cross is None and target is None else torch.cholesky_solve(M.T, psd_cholesky(C)).T)
+    if start is None: A, enc, dec = torch.zeros_like(W), [None] * k, [None] * k
+    else: enc, dec = [e.double() for e in start[0]], [e.double() for e in start[1]]; A = _merge(enc, dec)
     for sweep in range(sweeps if k > 1 else 1):
         for i, s in enumerate(g):
             if sweep == 0 and Wls is not None: B = Wls[:, s] @ Ls[i]     # each group alone, from the joint fit
@@ -497,13 +509,99 @@ def data_table(W: torch.Tensor, st: LayerStats, ks: list[int], output: bool = Fa
         if G is not None: loss[k] = _tail_sums(_pair_products(P, K, G), k, r).clamp_min(0) / 2
     return DataTable(out, loss)
 
-# %% ../nbs/04_calibrate.ipynb #1f4627a5
+# %% ../nbs/04_calibrate.ipynb #f5a6b7c8
 BATCHNORMS = (nn.modules.batchnorm._BatchNorm,)   # every BatchNorm kind (1d/2d/3d, lazy, synchronised), for isinstance
 
 def _tracked_bns(model: nn.Module) -> list:
     return [m for m in model.modules() if isinstance(m, BATCHNORMS) and m.track_running_stats
             and m.running_mean is not None]
 
+def _clamp_range(func, args, kwargs) -> tuple|None:
+    """`(lo, hi, inplace)` of a call of a clamping activation (ReLU, ReLU6, hardtanh: a function, a method or a
+    module's call), else `None`."""
+    name = getattr(func, '__name__', '')
+    arg = lambda i, key, default: kwargs.get(key, args[i] if len(args) > i else default)
+    base, inplace = name.rstrip('_'), name.endswith('_')
+    if base == 'hardtanh':
+        return float(arg(1, 'min_val', -1.)), float(arg(2, 'max_val', 1.)), inplace or bool(arg(3, 'inplace', False))
+    if base in ('relu', 'relu6'):
+        return 0., math.inf if base == 'relu' else 6., inplace or bool(arg(1, 'inplace', False))
+    return None
+
+class _Calls(TorchFunctionMode):
+    """Records the torch function calls that return a tensor, in order: `(func, ids of the tensor arguments, id of the
+    result, args, kwargs)`; every tensor seen is kept alive, so no id is reused."""
+    def __init__(self): super().__init__(); self.calls, self.alive = [], []
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if isinstance(out, torch.Tensor):
+            self.calls.append((func, [id(a) for a in args if isinstance(a, torch.Tensor)], id(out), args, kwargs))
+            self.alive += [out, *args]
+        return out
+
+def clamped_layers(model: nn.Module, names, x: torch.Tensor) -> dict:
+    """The layers among `names` whose output goes only into a clamping activation (ReLU, ReLU6, hardtanh), directly or
+    through a BatchNorm with running statistics (in eval mode an affine map per feature) that feeds only it: `{name:
+    (batchnorm or None, lo, hi)}`, the activation clamping to `[lo, hi]`. Found from one forward pass of `model` on `x`
+    (eval mode, every torch function call recorded): an output that also goes elsewhere (into a residual sum before the
+    activation, say) is wanted as it is, and its layer is left out."""
+    mods, outs, bns = dict(model.named_modules()), {}, {}
+    def layer_hook(n):
+        def f(m, inp, out): outs[n] = id(out)
+        return f
+    def bn_hook(m, inp, out): bns[id(inp[0])] = (m, id(out))
+    hooks = [mods[n].register_forward_hook(layer_hook(n)) for n in names]
+    hooks += [m.register_forward_hook(bn_hook) for m in _tracked_bns(model)]
+    rec = _Calls()
+    with hooked_eval(model, hooks), torch.no_grad(), rec: model(x)
+    users = lambda t: [c for c in rec.calls if t in c[1]]
+    res = {}
+    for n, t in outs.items():
+        bn, use = None, users(t)
+        if t in bns and len(use) == 1: (bn, t), use = bns[t], users(bns[t][1])
+        act = _clamp_range(*[use[0][i] for i in (0, 3, 4)]) if use else None
+        # the first use clamps; later uses see the clamped tensor only if it was clamped in place
+        if act is not None and (act[2] or len(use) == 1): res[n] = (bn, act[0], act[1])
+    return res
+
+class _Clamp:
+    """The activation after a layer (`act = (bn, lo, hi)`, see `clamped_layers`) in the layer's output units: per output
+    feature a sign `s` and bounds, so that the activation clamps an output `y` to `lo` where `s·y ≤ s·t_lo` and to `hi`
+    where `s·y ≥ s·t_hi` (the BatchNorm's affine map `a·y + b` undone; `s` is the sign of `a`). A feature the BatchNorm
+    maps to a constant (`a = 0`) is clamped everywhere: any output will do."""
+    def __init__(self, act, like: torch.Tensor):
+        bn, lo, hi = act
+        a = torch.ones(like.shape[-1], device=like.device) if bn is None else (
+            (torch.ones_like(bn.running_var) if bn.weight is None else bn.weight.detach()).float()
+            / (bn.running_var.float() + bn.eps).sqrt())
+        b = torch.zeros_like(a) if bn is None or bn.bias is None else bn.bias.detach().float()
+        if bn is not None: b = b - a * bn.running_mean.float()
+        live = a != 0
+        self.s = torch.where(a < 0, -1., 1.).to(like.device)
+        safe = torch.where(live, a, 1.)
+        self.lo = torch.where(live, self.s * (lo - b) / safe, math.inf).to(like.device)       # s·t_lo
+        self.hi = torch.where(live, self.s * (hi - b) / safe, -math.inf).to(like.device) if math.isfinite(hi) else None
+    def masks(self, yo: torch.Tensor) -> tuple:
+        "Where the activation clamps the original outputs `yo` (rows × features) low, and high (`None`: it never does)."
+        u = yo * self.s
+        return u <= self.lo, (None if self.hi is None else u >= self.hi)
+    def target(self, yo: torch.Tensor, yc: torch.Tensor, masks: tuple|None = None) -> torch.Tensor:
+        """The outputs nearest to `yc` that the activation maps as it maps the original outputs `yo`: the original where
+        it passes it, else `yc` itself if clamped the same way, else the bound. `masks`: `self.masks(yo)`, if at
+        hand."""
+        low, high = self.masks(yo) if masks is None else masks
+        u = yc * self.s
+        z = torch.where(low, torch.minimum(u, self.lo) * self.s, yo)
+        return z if high is None else torch.where(high, torch.maximum(u, self.hi) * self.s, z)
+
+def _clamp_target(act, yo: torch.Tensor, yc: torch.Tensor) -> torch.Tensor:
+    """The outputs nearest to `yc` that the activation after the layer (`act`, see `_Clamp`) maps as it maps the
+    original outputs `yo` (rows × features): the original where it lands inside the clamp range; where it is clamped,
+    `yc` itself if clamped the same way, else the nearest output that is."""
+    return _Clamp(act, yo).target(yo, yc)
+
+# %% ../nbs/04_calibrate.ipynb #1f4627a5
 def _var_mean(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "`torch.var_mean(r, 0)` in two passes (mean, then centred squares): several times faster on CPU, as accurate."
     mean = r.mean(0)
@@ -522,18 +620,25 @@ def _halves(module: nn.Module, n: int, second) -> list:
         return torch.cat([out, second(m, args[0], out, xc)])
     return [module.register_forward_pre_hook(pre), module.register_forward_hook(post)]
 
-def _bn_shift(n: int, store: dict):
+def _bn_shift(n: int, store: dict, fitted: dict|None = None, shift: bool = True):
     """Forward hook for a BatchNorm run on `[original; compressed]` halves: its running statistics moved by the shift
     between the halves (mean added, variance scaled), the compressed half normalised with them (in place: cheaper
-    than running it on the original half alone and joining the halves)."""
+    than running it on the original half alone and joining the halves). A BatchNorm in `fitted` (after a layer the
+    activation-aware fit made, whose outputs may move where the activation clamps them) is not moved by the shift: its
+    mean takes the layer's mean output error instead (`fitted[bn]`; `None`: the layer's bias took it). `shift=False`:
+    only those."""
     def hook(bn, inp, out):
         xo, xc = inp[0][:n], inp[0][n:]
-        if torch.equal(xo, xc): return None                 # nothing upstream changed: nothing moves
-        (vo, mo), (vc, mc) = (_var_mean(_feature_rows(h.float(), bn)) for h in (xo, xc))
-        live = vo > 1e-12 * vo.max().clamp_min(torch.finfo(vo.dtype).tiny)     # a dead channel keeps its variance
-        mean = bn.running_mean.float() + (mc - mo)
-        var = torch.where(live, bn.running_var.float() * vc / vo.clamp_min(torch.finfo(vo.dtype).tiny),
-                          bn.running_var.float())
+        if fitted is not None and bn in fitted:
+            if fitted[bn] is None: return None
+            mean, var = bn.running_mean.float() - fitted[bn].to(bn.running_mean.device), bn.running_var.float()
+        else:
+            if not shift or torch.equal(xo, xc): return None           # nothing upstream changed: nothing moves
+            (vo, mo), (vc, mc) = (_var_mean(_feature_rows(h.float(), bn)) for h in (xo, xc))
+            live = vo > 1e-12 * vo.max().clamp_min(torch.finfo(vo.dtype).tiny)     # a dead channel keeps its variance
+            mean = bn.running_mean.float() + (mc - mo)
+            var = torch.where(live, bn.running_var.float() * vc / vo.clamp_min(torch.finfo(vo.dtype).tiny),
+                              bn.running_var.float())
         store[bn] = (mean, var)
         out[n:] = F.batch_norm(xc, mean.to(xc.dtype), var.to(xc.dtype), bn.weight, bn.bias, False, 0., bn.eps)
         return out
@@ -546,49 +651,91 @@ def _output_rows(layer, y: torch.Tensor, pos) -> torch.Tensor:
     if pos is not None: r = r[:, pos.to(y.device)]
     return r.reshape(-1, r.shape[-1])
 
-def _fit_moments(layer, xc, yo, pos, chunk):
+def _fit_moments(layer, xc, yo, pos, chunk, keep=False):
     """Moments of the compressed input rows of `layer` and the target moment `E[y′xᵀ]` (fold order): `y′` the original
-    outputs `yo` at the same positions, bias removed."""
+    outputs `yo` at the same positions, bias removed; with `keep`, the rows themselves as `(x, y′)` blocks (window
+    order, `y′` with its bias)."""
     order = fold_order(layer)
-    cc, target = _Moments(order), None
+    cc, target, kept = _Moments(order), None, []
     b = None if layer.bias is None else layer.bias.detach().float()
     for i in range(0, len(xc), chunk):
         rc = _window_rows(layer, xc[i:i + chunk], yo.shape, pos).float()
         ry = _output_rows(layer, yo[i:i + chunk], pos).float()
         cc.add(rc)
+        if keep: kept.append((rc, ry))
         t = (ry if b is None else ry - b).T @ rc; target = t.double() if target is None else target.add_(t)
     target = target / cc.rows
-    return cc, (target if order is None else target[:, order.to(target.device)])
+    return cc, (target if order is None else target[:, order.to(target.device)]), kept
 
-def _fit_problem(name, layer, xc, yo, cfg, g):
+def _fit_problem(name, layer, xc, yo, cfg, g, keep=False):
     """What fitting `layer` to the original outputs `yo` from the inputs `xc` needs (fold order): its folded weight
-    `W`, the inputs' shrunk second moment `C` and the target moment `E[y′xᵀ]`, shrunk alike."""
+    `W`, the inputs' shrunk second moment `C`, the target moment `E[y′xᵀ]` shrunk alike, and `(rows, count, δ)`: the
+    sampled rows as `(x, y′)` blocks in window order (with `keep`, else none), their count and the shrinkage."""
     pos = sample_positions(_positions(layer, yo), cfg.positions, g)
-    cc, target = _fit_moments(layer, xc, yo, pos, cfg.batch_size)
+    cc, target, kept = _fit_moments(layer, xc, yo, pos, cfg.batch_size, keep)
     C, delta = cc.second(name)
     W = fold_weight(layer).double()
     # the cross moment shrunk alike (W·((1−δ)·E[x′xᵀ] + δμI)): still exact when nothing upstream changed
     if delta: target = (1 - delta) * target + delta * C.diagonal().mean() * W
-    return W, C, target
+    return W, C, target, (kept, cc.rows, delta)
 
-def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None):
+def _relaxed_target(A, b0, kept, masks, rows, order, clamp: _Clamp, moment: bool = True) -> tuple:
+    """For the fit `A` (fold order) with bias `b₀`, on the `kept` rows (`(x, y′)` blocks in window order, where the
+    activation clamps `y′` as `masks` say): `z`, the outputs `clamp.target` gives for the fit's outputs with the mean
+    error added. Returns the target moment `E[(z − b₀) xᵀ]` (fold order; `None` unless `moment`) and the mean error
+    `E[z − A x − b₀]` the fit's bias should take."""
+    Aw = (A if order is None else torch.empty_like(A).index_copy_(1, order.to(A.device), A)).float()
+    b0 = 0. if b0 is None else b0
+    pred = [r @ Aw.T + b0 for r, _ in kept]
+    shift = sum((y - p).sum(0) for (_, y), p in zip(kept, pred)) / rows      # what the mean-error correction adds
+    t, err = None, 0.
+    for (r, y), p, mk in zip(kept, pred, masks):
+        z = clamp.target(y, p + shift, mk)
+        err = err + (z - p).sum(0)
+        if moment:
+            u = (z - b0).T @ r
+            t = u.double() if t is None else t.add_(u)
+    if t is not None:
+        t = t / rows
+        t = t if order is None else t[:, order.to(t.device)]
+    return t, err / rows
+
+def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
-    layer's outputs `yo` (errors weighed by `metric`, see `whitened_factors`)."""
-    W, C, target = _fit_problem(name, layer, xc, yo, cfg, g)
+    layer's outputs `yo` (errors weighed by `metric`, see `whitened_factors`). With `act` (`clamped_layers`) and at
+    least as many rows as input features, `cfg.relax` rounds fit it again to the outputs the activation after it
+    maps alike (`_Clamp.target`), each a sweep from the fit before. Returns the pair, whether it was so fitted, and its
+    mean output error where it has no bias to take it (the BatchNorm after it takes it, see `calibrate_layers`)."""
+    W, C, target, (kept, rows, delta) = _fit_problem(name, layer, xc, yo, cfg, g, act is not None and cfg.relax > 0)
+    relax = act is not None and cfg.relax > 0 and rows >= C.shape[0]
     S = None if metric is None else metric.to(W.device, torch.float64)
-    enc, dec = whitened_factors(W, C, k, j, target=target, sweeps=cfg.sweeps, metric=S)
+    m = C.shape[0] // k
+    Ls = [psd_cholesky(C[i * m:(i + 1) * m, i * m:(i + 1) * m]) for i in range(k)]
+    enc, dec = whitened_factors(W, C, k, j, target=target, sweeps=cfg.sweeps, metric=S, chol=Ls)
+    b0, order = None if layer.bias is None else layer.bias.detach().float(), fold_order(layer)
+    if relax:
+        clamp = _Clamp(act, yo.movedim(1, -1) if layer_kind(layer) != 'linear' else yo)
+        masks = [clamp.masks(y) for _, y in kept]
+        for _ in range(cfg.relax):
+            t, _ = _relaxed_target(_merge(enc, dec), b0, kept, masks, rows, order, clamp)
+            if delta: t = (1 - delta) * t + delta * C.diagonal().mean() * W     # shrunk as `_fit_problem` shrinks
+            enc, dec = whitened_factors(W, C, k, j, target=t, sweeps=1, metric=S, start=(enc, dec), chol=Ls)
+        _, err = _relaxed_target(_merge(enc, dec), b0, kept, masks, rows, order, clamp, moment=False)
+    del kept
     fc = empty_factored(layer, k, j).load_factors(enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
                      None if layer.bias is None else layer.bias.detach())
-    if layer.bias is not None:                        # the mean output error goes into the bias
-        with torch.no_grad():
-            fc.decoder.bias.add_(_feature_rows(yo - fc(xc), layer).float().mean(0).to(fc.decoder.bias.dtype))
-    return fc
+    if not relax:
+        with torch.no_grad(): err = _feature_rows(yo - fc(xc), layer).float().mean(0)
+    if layer.bias is not None:                            # the mean output error goes into the bias
+        with torch.no_grad(): fc.decoder.bias.add_(err.to(fc.decoder.bias.dtype))
+        err = None
+    return fc, relax, err
 
 def _refit_dense(name, layer, xo, xc, yo, cfg, g) -> nn.Module:
     """`layer` itself (a copy's, changed in place) with the least-squares weight that maps the inputs `xc` it sees in
     the compressed network to the original outputs `yo` (and the mean error in its bias); unchanged if `xc` is `xo`."""
     if torch.equal(xo, xc): return layer
-    _, C, target = _fit_problem(name, layer, xc, yo, cfg, g)
+    _, C, target, _ = _fit_problem(name, layer, xc, yo, cfg, g)
     with torch.no_grad():
         layer.weight.copy_(torch.cholesky_solve(target.T, psd_cholesky(C)).T.reshape(layer.weight.shape))
         if layer.bias is not None: layer.bias.add_(_feature_rows(yo - layer.forward(xc), layer).float().mean(0))
@@ -626,16 +773,22 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
         def second(layer, xo, yo, xc):          # the original half's input and output, the compressed half's input
             if name not in made:
                 kj = choices[name]
-                made[name] = (factored[name] if not cfg.refit
-                              else _fit_pair(name, layer, *kj, xc, yo, cfg, g, (metrics or {}).get(name))
-                              if kj is not None else _refit_dense(name, layer, xo, xc, yo, cfg, g))
+                if cfg.refit and kj is not None:
+                    made[name], relaxed, err = _fit_pair(name, layer, *kj, xc, yo, cfg, g,
+                                                         (metrics or {}).get(name), acts.get(name))
+                    if relaxed and acts[name][0] is not None: fitted[acts[name][0]] = err
+                else: made[name] = factored[name] if not cfg.refit else _refit_dense(name, layer, xo, xc, yo, cfg, g)
                 dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
             yc = dense[name].forward(xc)                         # the same function, one dense call (no hooks)
             errs.setdefault(name, ((yc - yo).norm() / yo.norm().clamp_min(torch.finfo(yo.dtype).tiny)).item())
             return yc
         return second
+    # the activation after each factored layer, for the activation-aware fit; the BatchNorms after layers so fitted
+    factoring = [c for c, kj in choices.items() if kj is not None]
+    acts, fitted = (clamped_layers(net, factoring, x[:1]) if cfg.refit and cfg.relax else {}), {}
     for name in choices: hooks += _halves(net.get_submodule(name), n, fit(name))
-    if cfg.bn: hooks += [bn.register_forward_hook(_bn_shift(n, store)) for bn in _tracked_bns(net)]
+    if cfg.bn or acts:
+        hooks += [bn.register_forward_hook(_bn_shift(n, store, fitted, cfg.bn)) for bn in _tracked_bns(net)]
     try:
         xx = torch.cat([x, x if inputs is None else inputs])
         with torch.no_grad(): net(xx.contiguous(memory_format=torch.channels_last) if four_d else xx)

@@ -368,6 +368,9 @@ def _compress_args(sub):
     p.add_argument('--metric', type=_floor, default=None, metavar='FLOOR',
                    help='with --calib: the floor of the fit\'s loss weighting (lower: more weight on what the loss '
                         f'depends on), or none to fit every output alike (default {Calibration().metric:g})')
+    p.add_argument('--relax', type=_nonneg_int, default=None, metavar='R',
+                   help='with --calib: rounds of the activation-aware fit (a layer before a ReLU fitted only where the '
+                        f'ReLU passes its output; 0: every output as it is; default {Calibration().relax})')
     p.add_argument('--objective', choices=ALL_OBJECTIVES, default=None,
                    help='ALDS objective: data-free paper (the default without --calib), bound or exact; with --calib '
                         'also fisher (the default), output or auto')
@@ -520,7 +523,9 @@ def _cmd_compress(a):
         raise CLIError(f'--method {a.method} needs calibration images: --calib N with N > 0')
     if a.steps and not n: raise CLIError('--steps needs calibration images: --calib N with N > 0')
     if a.metric is not None and not n: raise CLIError('--metric needs calibration images: --calib N with N > 0')
+    if a.relax is not None and not n: raise CLIError('--relax needs calibration images: --calib N with N > 0')
     floor = {} if a.metric is None else {'metric': None if a.metric == 'none' else a.metric}
+    if a.relax is not None: floor['relax'] = a.relax
     calib = calibration_images(load_data(data, a.root)[0], n, a.seed) if n else None
     ks = None if a.ks is None else _list_arg(a.ks, 'ks', int)
     if a.budget == 'latency': x = torch.randn(a.latency_batch, *INPUT_SHAPES[data])

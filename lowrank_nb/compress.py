@@ -133,6 +133,7 @@ def _plan_summary(self: Plan):
         s += f"; calibrated on {c['samples']} samples" + ''.join(f', {w}' for w in ('refit', 'bn', 'dense') if c.get(w))
         if c.get('steps'): s += f", {c['tuned']}/{c['blocks']} blocks reconstructed ({c['steps']} steps each)"
         if c.get('metric') is not None: s += f", fit weighted by the loss (floor {c['metric']:g})"
+        if c.get('relax'): s += f", activation-aware fit ({c['relax']} rounds)"
         if c.get('temperature', 1) != 1: s += f", labels drawn at temperature {c['temperature']:.3g}"
         if c.get('distances'): s += ' (auto: ' + ', '.join(f'{o} {d:.4g}' for o, d in c['distances'].items()) + ')'
     return (
@@ -802,6 +803,7 @@ def compress(model: nn.Module, keep: float, budget: str|Budget = 'params', metho
     if x is not None:
         plan.calibration = dict(samples=len(x), fit_samples=len(job.x_fit), refit=cfg.refit and m.refit,
                                 bn=cfg.bn and m.refit, dense=cfg.dense and cfg.refit and m.refit,
+                                relax=cfg.relax if cfg.refit and m.refit else 0,
                                 positions=cfg.positions, **recon, seconds=round(time.time() - t0, 2))
         # the fit weighed by the loss gradient (`Calibration.metric`): its floor, `None` when unweighted
         plan.calibration['metric'] = cfg.metric if job.metrics and cfg.refit and m.refit else None
