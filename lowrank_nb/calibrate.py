@@ -595,12 +595,6 @@ class _Clamp:
         z = torch.where(low, torch.minimum(u, self.lo) * self.s, yo)
         return z if high is None else torch.where(high, torch.maximum(u, self.hi) * self.s, z)
 
-def _clamp_target(act, yo: torch.Tensor, yc: torch.Tensor) -> torch.Tensor:
-    """The outputs nearest to `yc` that the activation after the layer (`act`, see `_Clamp`) maps as it maps the
-    original outputs `yo` (rows × features): the original where it lands inside the clamp range; where it is clamped,
-    `yc` itself if clamped the same way, else the nearest output that is."""
-    return _Clamp(act, yo).target(yo, yc)
-
 # %% ../nbs/04_calibrate.ipynb #1f4627a5
 def _var_mean(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "`torch.var_mean(r, 0)` in two passes (mean, then centred squares): several times faster on CPU, as accurate."
@@ -706,8 +700,11 @@ def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     least as many rows as input features, `cfg.relax` rounds fit it again to the outputs the activation after it
     maps alike (`_Clamp.target`), each a sweep from the fit before. Returns the pair, whether it was so fitted, and its
     mean output error where it has no bias to take it (the BatchNorm after it takes it, see `calibrate_layers`)."""
-    W, C, target, (kept, rows, delta) = _fit_problem(name, layer, xc, yo, cfg, g, act is not None and cfg.relax > 0)
-    relax = act is not None and cfg.relax > 0 and rows >= C.shape[0]
+    # the rows the statistics will hold (samples × sampled positions), known before they are gathered
+    relax = act is not None and cfg.relax > 0
+    relax = relax and len(xc) * min(_positions(layer, yo), cfg.positions) >= layer.weight[0].numel()
+    W, C, target, (kept, rows, delta) = _fit_problem(name, layer, xc, yo, cfg, g, relax)
+    relax = relax and rows >= C.shape[0]
     S = None if metric is None else metric.to(W.device, torch.float64)
     m = C.shape[0] // k
     Ls = [psd_cholesky(C[i * m:(i + 1) * m, i * m:(i + 1) * m]) for i in range(k)]
