@@ -300,8 +300,9 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
     `cfg.disagreement` (`probe_temperature`, from the first pass); zero for a layer whose output the loss does not
     use."""
     cfg = cfg or Calibration()
-    if x.ndim == 4:          # 2-D images: a channels-last copy runs the pass (convolutions and their windows faster)
-        model = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    if x.ndim == 4:          # 2-D images: a channels-last copy runs the pass (convolutions and their windows faster);
+        shared = {id(t): t for t in (*model.parameters(), *model.buffers()) if t.ndim != 4}   # only 4-D weights copied
+        model = copy.deepcopy(model, shared).to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     mods = {n: model.get_submodule(n) for n in names}
     mom, G = {n: _Moments(fold_order(m)) for n, m in mods.items()}, {n: None for n in names}
