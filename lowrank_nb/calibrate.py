@@ -358,8 +358,9 @@ def psd_cholesky(C: torch.Tensor, jitter: float = 1e-10) -> torch.Tensor:
 
 def _leading_singular(M: torch.Tensor, j: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The `j` leading singular triplets of `M` (`f × m`): `U` (`f × j`), `s` and `Vh` (`j × m`), from the
-    eigen-decomposition of the smaller of `MMᵀ` and `MᵀM` (5–20× faster than an SVD on a CPU); by an SVD instead
-    when the `j`-th singular value is below `1e-4` of the largest (there the square's eigenvectors lose accuracy)."""
+    eigen-decomposition of the smaller of `MMᵀ` and `MᵀM` (faster than an SVD on a CPU, the more so the less square
+    `M` is); by an SVD instead when the `j`-th singular value is below `1e-4` of the largest (there the square's
+    eigenvectors lose accuracy)."""
     f, m = M.shape
     lam, Q = eigh(M @ M.mT if f <= m else M.mT @ M)
     Q, s = Q.flip(-1)[:, :j], lam.flip(-1)[:j].clamp_min(0).sqrt()
