@@ -9,14 +9,19 @@ With `--profile`: the ResNet-18 call with data once under cProfile, its seconds 
 the data-aware error tables and the sequential fit.
 With `--recon`: the ResNet-20 call with data (fisher) without and with block reconstruction (`Calibration(steps=...)`).
 The allocator matters on Linux: glibc hands blocks above its mmap threshold (at most 32 MiB by default) back to the
-system when they are freed, so each new large tensor is page-faulted in again; `GLIBC_TUNABLES` set as below keeps
-freed memory for reuse (the process then holds its peak memory). The JSON records the setting in force (`malloc`):
+system when they are freed, so each new large tensor is page-faulted in again (each call with data reports its page
+faults, `faults`, and the kernel's seconds, `system_s`); `GLIBC_TUNABLES` set as below keeps freed memory for reuse
+(the process then holds its peak memory), and PyTorch's `THP_MEM_ALLOC_ENABLE=1` puts large tensors on 2 MiB pages
+(where the kernel allows them on request). The JSON records both settings in force (`malloc`, `thp`):
   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 python bench/alloc_speed.py --data
+  THP_MEM_ALLOC_ENABLE=1 python bench/alloc_speed.py --data
 Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data [--objectives fisher,auto] [--models resnet20,resnet18] [--relax N] [--repeat N]] [--profile] [--recon]
 """
 import argparse, cProfile, functools, json, os, pstats, statistics, time, platform
 from pathlib import Path
 import torch, torchvision
+try: import resource                      # the process's page faults and system time (Unix)
+except ImportError: resource = None
 from lowrank_nb.grouping import find_layers, fold_weight
 from lowrank_nb.bounds import layer_tables, clear_cache
 from lowrank_nb.allocation import allocate
@@ -58,11 +63,16 @@ def bench_data(name, objective, samples, keep=0.5, steps=0, relax=None):
         model = getattr(torchvision.models, name)().eval()
         x = torch.randn(samples, 3, 224, 224)
     clear_cache()
+    u0 = resource and resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     small, plan = compress(model, keep=keep, budget='params', example_input=x[:1], data=x, alloc=AllocOptions(objective=objective),
                            calibration=Calibration(steps=steps, **({} if relax is None else dict(relax=relax))))
+    total = time.perf_counter() - t0
+    # the kernel's share: every page a fresh large tensor touches first is a fault, zeroed in system time
+    u1 = resource and resource.getrusage(resource.RUSAGE_SELF)
+    kernel = {} if not resource else dict(system_s=round(u1.ru_stime - u0.ru_stime, 2), faults=u1.ru_minflt - u0.ru_minflt)
     return dict(model=name, objective=objective, samples=samples, keep=keep, steps=steps,
-                relax=Calibration().relax if relax is None else relax, total_s=round(time.perf_counter() - t0, 2),
+                relax=Calibration().relax if relax is None else relax, total_s=round(total, 2), **kernel,
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 
 def repeated(n, fn, *args):
@@ -104,5 +114,5 @@ if __name__ == '__main__':
                             if m in a.models.split(',') for o in a.objectives.split(',')]
     else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_model(), malloc=os.environ.get('GLIBC_TUNABLES'),
-               results=results)
+               thp=os.environ.get('THP_MEM_ALLOC_ENABLE'), results=results)
     print(json.dumps(res, indent=1))

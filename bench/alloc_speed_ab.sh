@@ -26,8 +26,9 @@ def merged(ds):
     out = []
     for rs in zip(*(d['results'] for d in ds)):
         t = [r['total_s'] for r in rs]
-        out.append(dict(rs[0], total_s=round(statistics.median(t), 2), runs=t))
+        kernel = {k: statistics.median(r[k] for r in rs) for k in ('system_s', 'faults') if k in rs[0]}
+        out.append(dict(rs[0], **kernel, total_s=round(statistics.median(t), 2), runs=t))
     return out
-print(json.dumps(dict(torch=first['torch'], threads=first['threads'], cpu=first['cpu'], malloc=first['malloc'],
+print(json.dumps(dict(torch=first['torch'], threads=first['threads'], cpu=first['cpu'], malloc=first['malloc'], thp=first.get('thp'),
                       revision=rev, working_tree=head, results={rev: merged(docs['rev']), 'working tree': merged(docs['work'])}), indent=1))
 EOF

@@ -198,16 +198,18 @@ def probe_temperature(logits: torch.Tensor, floor: float) -> float:
     return 2. ** hi
 
 # %% ../nbs/04_calibrate.ipynb #e7565fc4
-def shrink(C: torch.Tensor, fourth: float, rows: int) -> tuple[torch.Tensor, float]:
+def shrink(C: torch.Tensor, fourth: float, rows: int, inplace: bool = False) -> tuple[torch.Tensor, float]:
     """Ledoit–Wolf shrinkage of a second-moment matrix `C` estimated from `rows` rows whose squared norms squared sum to
     `fourth`: `(1−δ)·C + δ·μ·I` with `μ` the mean eigenvalue and the `δ ∈ [0, 1]` that minimises the expected error
-    (Ledoit & Wolf 2004). Returns the matrix and `δ` (near 0 with many rows, large when rows are few for the size)."""
+    (Ledoit & Wolf 2004). Returns the matrix and `δ` (near 0 with many rows, large when rows are few for the size).
+    `inplace`: `C` itself becomes the shrunk matrix (no `d × d` temporary: 170 MB at 4608 features, float64)."""
     d = C.shape[0]
-    mu, sq = C.diagonal().mean(), C.square().sum()
+    flat = C.reshape(-1)                                       # a view of a contiguous C: ‖C‖² without a squared copy
+    mu, sq = C.diagonal().mean(), torch.dot(flat, flat)
     spread = sq - d * mu * mu                                  # ‖C − μI‖², as tr C = dμ
     noise = (fourth / rows - sq) / rows
     delta = float((noise.clamp_min(0) / spread.clamp_min(torch.finfo(C.dtype).tiny)).clamp(0, 1)) if spread > 0 else 0.
-    S = C * (1 - delta)
+    S = C.mul_(1 - delta) if inplace else C * (1 - delta)
     S.diagonal().add_(delta * mu)
     return S, delta
 
@@ -248,10 +250,11 @@ class _Moments:
         self.fourth += torch.linalg.vector_norm(R, dim=1).double().pow(4).sum().item()
         self.rows += R.shape[0]
     def second(self, name: str = '') -> tuple[torch.Tensor, float]:
-        "The shrunk second moment `E[xxᵀ]` and its shrinkage `δ`; a warning when there are fewer rows than dimensions."
-        C = self.gram / self.rows
-        if self.order is not None: o = self.order.to(C.device); C = C[o][:, o]
-        C, delta = shrink(C, self.fourth, self.rows)
+        """The shrunk second moment `E[xxᵀ]` and its shrinkage `δ`; a warning when there are fewer rows than dimensions.
+        One new `d × d` matrix (the columns reordered in one gather, divided and shrunk in place)."""
+        if self.order is None: C = self.gram / self.rows
+        else: o = self.order.to(self.gram.device); C = self.gram[o[:, None], o].div_(self.rows)
+        C, delta = shrink(C, self.fourth, self.rows, inplace=True)
         if self.rows < C.shape[0]:
             warnings.warn(
                 f'layer {name!r} sees {self.rows} input rows for {C.shape[0]} input features, fewer than it '
@@ -346,12 +349,14 @@ def calibration_stats(model: nn.Module, names: list[str], x: torch.Tensor, cfg: 
 def psd_cholesky(C: torch.Tensor, jitter: float = 1e-10) -> torch.Tensor:
     """Lower Cholesky factor of a positive semi-definite `C` (or a stack of them) plus the smallest diagonal jitter
     (relative to the mean eigenvalue, from `jitter` up by 10×) that makes it positive definite: whitening never
-    inverts a singular matrix."""
-    I = torch.eye(C.shape[-1], dtype=C.dtype, device=C.device)
-    scale = C.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(torch.finfo(C.dtype).tiny)[..., None, None]
+    inverts a singular matrix. One copy of `C` takes the jitter on its diagonal (no identity matrix is built)."""
+    scale = C.diagonal(dim1=-2, dim2=-1).mean(-1).clamp_min(torch.finfo(C.dtype).tiny)[..., None]
+    A = C.clone(memory_format=torch.contiguous_format)
+    diag = A.diagonal(dim1=-2, dim2=-1)
     eps = jitter
     while eps <= 1:
-        L, info = torch.linalg.cholesky_ex(C + eps * scale * I)
+        diag.copy_(C.diagonal(dim1=-2, dim2=-1) + eps * scale)
+        L, info = torch.linalg.cholesky_ex(A)
         if not info.any(): return L
         eps *= 10
     raise ValueError('psd_cholesky: the matrix is not positive semi-definite (NaN, inf or a large negative eigenvalue)')
@@ -457,19 +462,21 @@ class DataTable:
 def _tail_sums(H: torch.Tensor, k: int, r: int) -> torch.Tensor:
     """For `H` over (rank t, group i) pairs in t-major order, the sum of the block of pairs with `t > j` (the ranks a
     rank-`j` truncation discards), for j = 1..r (the last is 0). For `k = 1`, `H` may be given as its diagonal alone
-    (the only part that counts). The blocks of the `k` groups are summed first, so the suffix sums run over `r × r`."""
-    if H.ndim == 1 or k == 1: inc = H if H.ndim == 1 else H.diagonal()
+    (the only part that counts). The blocks of the `k` groups are summed first, so the suffix sums run over `r × r`;
+    the sums are in float64 whatever `H`'s precision."""
+    if H.ndim == 1 or k == 1: inc = (H if H.ndim == 1 else H.diagonal()).double()
     else:
-        Hb = H.reshape(r, k, r, k).sum((1, 3))                       # rank t × rank s, the groups summed
+        Hb = H.reshape(r, k, r, k).sum((1, 3), dtype=torch.float64)  # rank t × rank s, the groups summed (float64)
         inc = Hb.triu().sum(1) + Hb.tril(-1).sum(0)                  # what rank t adds to the block of ranks ≥ t
     tail = inc.flip(0).cumsum(0).flip(0)
     return torch.cat([tail[1:], tail.new_zeros(1)])
 
 def _pair_products(P: torch.Tensor, K: torch.Tensor|None, G: torch.Tensor|None = None) -> torch.Tensor:
-    """`PᵀGP ⊙ K` (`G = I` when `None`) in float64, the products in the inputs' precision; for `k = 1` (`K` is `None`)
-    only its diagonal, all that `_tail_sums` needs."""
+    """`PᵀGP ⊙ K` (`G = I` when `None`) in the inputs' precision (`_tail_sums` sums it in float64; the product weighed
+    in place: one `kr × kr` matrix per call); for `k = 1` (`K` is `None`) only its diagonal, all that `_tail_sums`
+    needs."""
     GP = P if G is None else G @ P
-    return ((GP * P).sum(0) if K is None else (P.T @ GP) * K).double()
+    return (GP * P).sum(0) if K is None else (P.T @ GP).mul_(K)
 
 def _group_whitening(W: torch.Tensor, C: torch.Tensor, k: int):
     """Per group (batched), the singular pairs of the whitened weight `Bᵢ = Wᵢ Lᵢ` (`Lᵢ Lᵢᵀ = Cᵢᵢ`, its block of
@@ -613,9 +620,10 @@ class _Clamp:
 
 # %% ../nbs/04_calibrate.ipynb #1f4627a5
 def _var_mean(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "`torch.var_mean(r, 0)` in two passes (mean, then centred squares): several times faster on CPU, as accurate."
+    """`torch.var_mean(r, 0)` in two passes (mean, then centred squares, squared in place): several times faster on CPU,
+    as accurate."""
     mean = r.mean(0)
-    return (r - mean).square().sum(0) / max(r.shape[0] - 1, 1), mean
+    return (r - mean).square_().sum(0) / max(r.shape[0] - 1, 1), mean
 
 def _halves(module: nn.Module, n: int, second) -> list:
     """Hooks that run `module` on the first `n` samples of its input only (the original network's half) and
@@ -714,8 +722,9 @@ def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
     layer's outputs `yo` (errors weighed by `metric`, see `whitened_factors`). With `act` (`clamped_layers`) and at
     least as many rows as input features, `cfg.relax` rounds fit it again to the outputs the activation after it
-    maps alike (`_Clamp.target`), each a sweep from the fit before. Returns the pair, whether it was so fitted, and its
-    mean output error where it has no bias to take it (the BatchNorm after it takes it, see `calibrate_layers`)."""
+    maps alike (`_Clamp.target`), each a sweep from the fit before. Returns the pair, whether it was so fitted, and, if
+    so, its mean output error where it has no bias to take it (the BatchNorm after it takes it, see
+    `calibrate_layers`; else `None`: the shift of that BatchNorm's statistics takes it)."""
     # the rows the statistics will hold (samples × sampled positions), known before they are gathered
     relax = act is not None and cfg.relax > 0
     relax = relax and len(xc) * min(_positions(layer, yo), cfg.positions) >= layer.weight[0].numel()
@@ -737,8 +746,10 @@ def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     del kept
     fc = empty_factored(layer, k, j).load_factors(enc.to(layer.weight.dtype), dec.to(layer.weight.dtype),
                      None if layer.bias is None else layer.bias.detach())
-    if not relax:
-        with torch.no_grad(): err = _feature_rows(yo - fc(xc), layer).float().mean(0)
+    if not relax:                                         # measured only where a bias takes it
+        err = None
+        if layer.bias is not None:
+            with torch.no_grad(): err = _feature_rows(yo - fc(xc), layer).float().mean(0)
     if layer.bias is not None:                            # the mean output error goes into the bias
         with torch.no_grad(): fc.decoder.bias.add_(err.to(fc.decoder.bias.dtype))
         err = None
@@ -793,7 +804,9 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
                 else: made[name] = factored[name] if not cfg.refit else _refit_dense(name, layer, xo, xc, yo, cfg, g)
                 dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
             yc = dense[name].forward(xc)                         # the same function, one dense call (no hooks)
-            errs.setdefault(name, ((yc - yo).norm() / yo.norm().clamp_min(torch.finfo(yo.dtype).tiny)).item())
+            if name not in errs:                                 # ‖yc − yo‖ / ‖yo‖, without a difference tensor
+                size = torch.linalg.vector_norm(yo).clamp_min(torch.finfo(yo.dtype).tiny)
+                errs[name] = (torch.dist(yc, yo) / size).item()
             return yc
         return second
     # the activation after each factored layer, for the activation-aware fit; the BatchNorms after layers so fitted
