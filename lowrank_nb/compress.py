@@ -268,9 +268,9 @@ class Budget:
     def default_multiple(self, example_input) -> int:
         "The rank multiple used when `AllocOptions.multiple` is not set."
         return 1
-    def costs(self, model: nn.Module, example_input, layers: list, tables: list, multiple: int,
+    def costs(self, model: nn.Module, example_input, layers: list, ks: list, multiple: int,
               macs: dict|None) -> BudgetCosts:
-        "The costs of `layers` (found by `compressible_layers`) in this budget."
+        "The costs of `layers` (found by `compressible_layers`; `ks[i]`: layer i's candidate group counts) in this budget."
         return BudgetCosts(budget_total(model, self.name, macs), [1.] * len(layers),
                            sum(l.shape.dense_params for l in layers))
     def search(self, model: nn.Module, example_input, keep: float, attempt, costs: BudgetCosts):
@@ -287,7 +287,7 @@ class FlopsBudget(Budget):
         'multiply-accumulates of one forward pass of example_input (every conv and linear layer)',
         True,
     )
-    def costs(self, model, example_input, layers, tables, multiple, macs):
+    def costs(self, model, example_input, layers, ks, multiple, macs):
         mults = [macs[l.name] / l.shape.dense_params for l in layers]
         return BudgetCosts(budget_total(model, self.name, macs), mults,
                            sum(m * l.shape.dense_params for m, l in zip(mults, layers)))
@@ -582,7 +582,7 @@ class Compression:
         self._layers()
         self._split_data()
         self._statistics()
-        self.costs = budget.costs(model, example_input, self.todo, self.tables, self.multiple, self.macs)
+        self.costs = budget.costs(model, example_input, self.todo, self.allowed, self.multiple, self.macs)
 
     def _layers(self):
         todo, skipped = compressible_layers(self.model, self.alloc.skip)
@@ -593,7 +593,14 @@ class Compression:
         cap = {'capped': self.alloc.max_k, 'all': None}.get(self.method.groups, 1)
         ks = self.alloc.ks
         self.allowed = [[k for k in candidate_ks(l.shape, cap) if ks is None or k in ks] for l in todo]
-        self.tables = [layer_tables(l.module, max_k=cap, ks=a) for l, a in zip(todo, self.allowed)]
+        self._tables = None
+
+    @property
+    def tables(self) -> list:
+        """The data-free `ErrorTable` of every layer (its candidate `k`s), built when first asked for: an allocation by
+        a data-aware objective needs none, and they cost a grouped SVD of every weight for every `k`."""
+        if self._tables is None: self._tables = [layer_tables(l.module, ks=a) for l, a in zip(self.todo, self.allowed)]
+        return self._tables
 
     def _split_data(self):
         "'auto' compares its candidates on held-out samples: the last `cfg.holdout` of them."
@@ -739,8 +746,8 @@ def unreachable_error(keep: float, job: Compression) -> BudgetError:
     c, multiple = job.costs, job.multiple
     fixed = (c.total - c.dense) / c.total
     if c.tables is None:
-        least = sum(m * min([s.factored_params(k, multiple) for k in t.ks if multiple <= s.saving_rank(k)]
-                            or [s.dense_params]) for m, s, t in zip(c.mults, job.shapes, job.tables)) / c.total
+        least = sum(m * min([s.factored_params(k, multiple) for k in ks if multiple <= s.saving_rank(k)]
+                            or [s.dense_params]) for m, s, ks in zip(c.mults, job.shapes, job.allowed)) / c.total
     else:
         least = sum(min([d] + [float(v[multiple - 1]) for v in t.values() if len(v) >= multiple])
                     for d, t in c.tables) / c.total

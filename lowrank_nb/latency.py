@@ -416,8 +416,8 @@ class LatencyBudget(Budget):
         if not isinstance(self.cache, (bool, LatencyCache)):
             raise TypeError(f'LatencyBudget.cache must be a bool or a LatencyCache, got {self.cache!r}')
     def default_multiple(self, example_input) -> int: return default_multiple(first_tensor(example_input).device)
-    def costs(self, model, example_input, layers, tables, multiple, macs) -> BudgetCosts:
-        lat = latency_costs(model, example_input, [l.name for l in layers], [t.ks for t in tables], multiple,
+    def costs(self, model, example_input, layers, ks, multiple, macs) -> BudgetCosts:
+        lat = latency_costs(model, example_input, [l.name for l in layers], ks, multiple,
                             cache=self.cache)
         tabs = [(1e6 * d, {k: 1e6 * v for k, v in c.items()}) for d, c in lat.costs]          # microseconds
         return BudgetCosts(1e6 * lat.total, [1.] * len(layers), sum(d for d, _ in tabs), tabs, lat)
