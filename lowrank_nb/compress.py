@@ -270,7 +270,8 @@ class Budget:
         return 1
     def costs(self, model: nn.Module, example_input, layers: list, ks: list, multiple: int,
               macs: dict|None) -> BudgetCosts:
-        "The costs of `layers` (found by `compressible_layers`; `ks[i]`: layer i's candidate group counts) in this budget."
+        """The costs of `layers` (found by `compressible_layers`; `ks[i]`: layer i's candidate group counts) in this
+        budget."""
         return BudgetCosts(budget_total(model, self.name, macs), [1.] * len(layers),
                            sum(l.shape.dense_params for l in layers))
     def search(self, model: nn.Module, example_input, keep: float, attempt, costs: BudgetCosts):
