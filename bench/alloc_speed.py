@@ -75,11 +75,16 @@ def bench_data(name, objective, samples, keep=0.5, steps=0, relax=None):
                 relax=Calibration().relax if relax is None else relax, total_s=round(total, 2), **kernel,
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 
+def merged_runs(rs: list) -> dict:
+    """Several runs of one call as one result: `total_s`, `system_s` and `faults` the medians of the runs, `runs` every
+    run's `total_s` (one run: its result as it is)."""
+    if len(rs) == 1: return rs[0]
+    med = {k: round(statistics.median(r[k] for r in rs), 2) for k in ('total_s', 'system_s', 'faults') if k in rs[0]}
+    return dict(rs[0], **med, runs=[r['total_s'] for r in rs])
+
 def repeated(n, fn, *args):
-    "`fn(*args)` run `n` times: its result with `total_s` the median of the runs, and with `runs` when `n > 1`."
-    rs = [fn(*args) for _ in range(n)]
-    runs = [r['total_s'] for r in rs]
-    return rs[0] if n == 1 else dict(rs[0], total_s=round(statistics.median(runs), 2), runs=runs)
+    "`fn(*args)` run `n` times, merged by `merged_runs`."
+    return merged_runs([fn(*args) for _ in range(n)])
 
 def profile_data(name='resnet18', samples=256):
     "Where the seconds of one data-aware `compress` go: cumulative time of its three stages, from cProfile."

@@ -17,18 +17,14 @@ for i in $(seq "$runs"); do
       > "$tmp/$lib.$i.json" 2> "$tmp/$lib.$i.err" || { cat "$tmp/$lib.$i.err" >&2; exit 1; }
   done
 done
-python - "$tmp" "$rev" "$runs" "$head" <<'EOF'
-import json, statistics, sys
+python - "$tmp" "$rev" "$runs" "$head" "$root/bench" <<'EOF'
+import json, sys
 tmp, rev, runs, head = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+sys.path.insert(0, sys.argv[5])
+from alloc_speed import merged_runs
 docs = {lib: [json.load(open(f'{tmp}/{lib}.{i}.json')) for i in range(1, runs + 1)] for lib in ('rev', 'work')}
 first = docs['work'][0]
-def merged(ds):
-    out = []
-    for rs in zip(*(d['results'] for d in ds)):
-        t = [r['total_s'] for r in rs]
-        kernel = {k: statistics.median(r[k] for r in rs) for k in ('system_s', 'faults') if k in rs[0]}
-        out.append(dict(rs[0], **kernel, total_s=round(statistics.median(t), 2), runs=t))
-    return out
+def merged(ds): return [merged_runs(list(rs)) for rs in zip(*(d['results'] for d in ds))]
 print(json.dumps(dict(torch=first['torch'], threads=first['threads'], cpu=first['cpu'], malloc=first['malloc'], thp=first.get('thp'),
                       revision=rev, working_tree=head, results={rev: merged(docs['rev']), 'working tree': merged(docs['work'])}), indent=1))
 EOF

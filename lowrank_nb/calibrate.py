@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 from .grouping import fold_weight, layer_kind
 from .core import first_tensor, replace_modules, hooked_eval, set_submodule
-from .factor import empty_factored, one_thread, FactoredPair
+from .factor import empty_factored, one_thread, FactoredPair, rel_error
 from .bounds import eigh
 
 # %% auto #0
@@ -765,10 +765,6 @@ def _refit_dense(name, layer, xo, xc, yo, cfg, g) -> nn.Module:
         if layer.bias is not None: layer.bias.add_(_feature_rows(yo - layer.forward(xc), layer).float().mean(0))
     return layer
 
-def _rel_error(y: torch.Tensor, ref: torch.Tensor) -> float:
-    "`‖y − ref‖ / ‖ref‖`, without a difference tensor (one the size of a layer's activations)."
-    return (torch.dist(y, ref) / torch.linalg.vector_norm(ref).clamp_min(torch.finfo(ref.dtype).tiny)).item()
-
 def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: Calibration|None = None,
                      factored: dict|None = None, inputs: torch.Tensor|None = None,
                      metrics: dict|None = None) -> tuple[nn.Module, dict]:
@@ -808,7 +804,7 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
                 else: made[name] = factored[name] if not cfg.refit else _refit_dense(name, layer, xo, xc, yo, cfg, g)
                 dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
             yc = dense[name].forward(xc)                         # the same function, one dense call (no hooks)
-            if name not in errs: errs[name] = _rel_error(yc, yo)
+            if name not in errs: errs[name] = rel_error(yc, yo)
             return yc
         return second
     # the activation after each factored layer, for the activation-aware fit; the BatchNorms after layers so fitted

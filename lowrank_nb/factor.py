@@ -249,8 +249,8 @@ def empty_factored(layer: nn.Module, k: int, j: int) -> FactoredPair:
 
 # %% ../nbs/01_factor.ipynb #6f579756
 def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    "Relative error `‖a − b‖ / ‖b‖` (Frobenius)."
-    return ((a - b).norm() / b.norm().clamp_min(torch.finfo(b.dtype).tiny)).item()
+    "Relative error `‖a − b‖ / ‖b‖` (Frobenius), by `torch.dist`: no difference tensor is made."
+    return (torch.dist(a, b) / torch.linalg.vector_norm(b).clamp_min(torch.finfo(b.dtype).tiny)).item()
 
 # %% ../nbs/01_factor.ipynb #ef97a4a3
 def recompose_model(model: nn.Module) -> nn.Module:
