@@ -16,15 +16,17 @@ point and keeps every finished point in --out (rerunning the same command resume
         --out bench/results/data_aware/resnet20_sharp10_labels1.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants loss --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants relax --threads 1 --out bench/results/data_aware/resnet20.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants distill --out bench/results/data_aware/resnet20_distill.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
 --sharpen A multiplies the network's logits by A (its last linear layer scaled): the same predictions and top-1, a more
 confident softmax, as in a network trained to near-zero training loss.
 """
 from __future__ import annotations
-import argparse, dataclasses, json, sys, time
+import argparse, copy, dataclasses, json, sys, time
 from pathlib import Path
 import torch
+import torch.nn.functional as F
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
 from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance, label_disagreement, pass_size
 from lowrank_nb.compress import compress, AllocOptions
@@ -50,6 +52,23 @@ def sharpen(model, a: float):
     with torch.no_grad():
         last.weight.mul_(a)
         if last.bias is not None: last.bias.mul_(a)
+
+def distill(small, teacher, x, steps: int, lr: float = 3e-4, batch: int = 128, seed: int = 0):
+    """A copy of `small` tuned end to end towards `teacher`'s softmax on the calibration inputs `x` (KL divergence, Adam
+    on every parameter, cosine schedule, eval mode: the BatchNorm statistics stay): not a step of the library, a measure
+    of what the calibration images hold beyond what the fit takes from them."""
+    s = copy.deepcopy(small).eval()
+    with torch.no_grad(): t = torch.cat([teacher(x[i:i + 256]) for i in range(0, len(x), 256)]).log_softmax(-1)
+    opt = torch.optim.Adam(list(s.parameters()), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    g = torch.Generator().manual_seed(seed)
+    with torch.enable_grad():
+        for _ in range(steps):
+            i = torch.randint(len(x), (min(batch, len(x)),), generator=g)
+            loss = F.kl_div(s(x[i]).log_softmax(-1), t[i], log_target=True, reduction='batchmean')
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+    for p in s.parameters(): p.grad = None
+    return s
 
 def confident(logits, p: float = 0.999) -> float:
     "The fraction of the inputs whose largest softmax probability (of their `logits`) exceeds `p`."
@@ -111,6 +130,10 @@ VARIANTS = {
     'fisher+seq+bn+loss10+dense+relax1': (dict(objective='fisher', calibration=C(metric=10., dense=True, relax=1)), True, None),
     'fisher+seq+bn+loss10+dense+relax3': (dict(objective='fisher', calibration=C(metric=10., dense=True, relax=3)), True, None),
     'fisher+seq+bn+loss10+dense+relax8': (dict(objective='fisher', calibration=C(metric=10., dense=True, relax=8)), True, None),
+    # the default, then the whole network distilled towards the original's softmax on the calibration images (`distill`,
+    # here, not in the library): how much more those images hold
+    'default+distill200': (dict(objective='fisher', calibration=Calibration()), True, 'distill200'),
+    'default+distill500': (dict(objective='fisher', calibration=Calibration()), True, 'distill500'),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
@@ -124,6 +147,7 @@ GROUPS = {
     'dense': ['fisher+seq+bn+dense', 'fisher+seq+bn+dense+recon'],
     'tempering': ['fisher+seq+bn', 'fisher+seq+bn/untempered'],
     'relax': ['fisher+seq+bn+loss10+dense+relax1', 'fisher+seq+bn+loss10+dense+relax3', 'fisher+seq+bn+loss10+dense+relax8'],
+    'distill': ['default+distill200', 'default+distill500'],
     'loss': ['fisher+seq+bn+loss0.1', 'fisher+seq+bn+loss0.01', 'fisher+seq+bn+loss1', 'fisher+seq+bn+loss10'],
 }
 
@@ -189,6 +213,7 @@ def main(argv=None):
                 rec = dict(key=key, variant=name, keep=keep, error=str(e)); log.add(rec); print(json.dumps(rec), flush=True); continue
             if after == 'reestimate': small = recalibrate_bn(small, calib)
             elif after == 'shift': small = recalibrate_bn(small, calib, reference=model)
+            elif after and after.startswith('distill'): small = distill(small, model, calib, int(after[7:]), seed=a.seed)
             secs = time.time() - t
             m = measure(small, test, x)
             rec = dict(key=key, variant=name, keep=keep, budget=a.budget, top1=m['top1'], top5=m['top5'],
