@@ -16,7 +16,7 @@ point and keeps every finished point in --out (rerunning the same command resume
         --out bench/results/data_aware/resnet20_sharp10_labels1.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants loss --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants relax --threads 1 --out bench/results/data_aware/resnet20.json
-    python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants distill --out bench/results/data_aware/resnet20_distill.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants default+distill200 --out bench/results/data_aware/resnet20_distill.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
 --sharpen A multiplies the network's logits by A (its last linear layer scaled): the same predictions and top-1, a more
