@@ -134,6 +134,8 @@ VARIANTS = {
     # here, not in the library): how much more those images hold
     'default+distill200': (dict(objective='fisher', calibration=Calibration()), True, 'distill200'),
     'default+distill500': (dict(objective='fisher', calibration=Calibration()), True, 'distill500'),
+    # the default with block reconstruction (200 Adam steps per block)
+    'default+recon': (dict(objective='fisher', calibration=Calibration(steps=200)), True, None),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
