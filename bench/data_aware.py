@@ -17,6 +17,7 @@ point and keeps every finished point in --out (rerunning the same command resume
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants loss --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants relax --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants default+distill200 --out bench/results/data_aware/resnet20_distill.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants fisher+seq+bn+loss10+dense+relax3,default+measured --out bench/results/data_aware/resnet20_measured.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
 --sharpen A multiplies the network's logits by A (its last linear layer scaled): the same predictions and top-1, a more
@@ -28,8 +29,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
-from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance, label_disagreement, pass_size
-from lowrank_nb.compress import compress, AllocOptions
+from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance, label_disagreement, pass_size, calibrate_layers
+from lowrank_nb.compress import compress, AllocOptions, Compression, check_compress_args
 from lowrank_nb.experiments import ResultLog, measure, model_fingerprint
 
 ROOT = Path(__file__).resolve().parent
@@ -69,6 +70,36 @@ def distill(small, teacher, x, steps: int, lr: float = 3e-4, batch: int = 128, s
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
     for p in s.parameters(): p.grad = None
     return s
+
+def softened_kl(reference, model, x, temperature: float = 1., batch: int = 256) -> float:
+    "Mean `KL(p_ref ‖ p_model)` (nats) of the softmax of the logits divided by `temperature`, on the inputs `x`."
+    tot = 0.
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            a, b = (m(x[i:i + batch]).float() / temperature for m in (reference, model))
+            tot += F.kl_div(b.log_softmax(-1), a.log_softmax(-1), log_target=True, reduction='sum').item()
+    return tot / len(x)
+
+def measured_sensitivities(model, x, keep, budget, example_input, alloc, cfg):
+    """The default's allocation checked against direct measurement (not a step of the library): allocated by the Fisher
+    tables, then each factored layer alone factored at its `(k, j)` (fitted as the default fits, its BatchNorms
+    shifted) and the network's output distance to the original measured on the calibration inputs `x` (KL of the softmax
+    at the sensitivities' temperature, the quantity the tables estimate); every layer's loss table scaled by measured /
+    estimated at its rank, allocated and built again. Returns the model, its plan and, per layer, `(measured,
+    estimated)`."""
+    m, b = check_compress_args(model, keep, budget, 'alds', example_input, x, alloc, cfg)
+    job = Compression(model, m, b, alloc, cfg, x, example_input)
+    _, plan = job.attempt(keep, 'fisher')
+    pairs = {}
+    for i, lp in enumerate(plan.layers):
+        if not lp.j: continue
+        one, _ = calibrate_layers(model, x, {lp.name: (lp.k, lp.j)}, cfg, metrics=job.metrics)
+        pairs[lp.name] = (softened_kl(model, one, x, job.temperature), float(job.dtables[i].loss[lp.k][lp.j - 1]))
+        rho = pairs[lp.name][0] / max(pairs[lp.name][1], 1e-12)
+        job.dtables[i].loss.update({k: v * rho for k, v in job.dtables[i].loss.items()})
+    small, plan = job.attempt(keep, 'fisher')
+    plan.calibration = dict(dataclasses.asdict(cfg), temperature=job.temperature)
+    return small, plan, pairs
 
 def confident(logits, p: float = 0.999) -> float:
     "The fraction of the inputs whose largest softmax probability (of their `logits`) exceeds `p`."
@@ -136,6 +167,8 @@ VARIANTS = {
     'default+distill500': (dict(objective='fisher', calibration=Calibration()), True, 'distill500'),
     # the default with block reconstruction (200 Adam steps per block)
     'default+recon': (dict(objective='fisher', calibration=Calibration(steps=200)), True, None),
+    # the default's Fisher tables rescaled by directly measured one-layer sensitivities (`measured_sensitivities`)
+    'default+measured': (dict(objective='fisher', calibration=Calibration()), True, 'measured'),
 }
 GROUPS = {
     'ablation': ['free/paper', 'free/paper+bn-new', 'free/paper+bn', 'paper+white', 'paper+white+bn', 'paper+seq',
@@ -210,7 +243,11 @@ def main(argv=None):
                 if a.label_seed is not None: kw['calibration'] = dataclasses.replace(kw['calibration'], seed=a.label_seed)
             alloc = AllocOptions(objective=kw.pop('objective', None), solver=kw.pop('solver', 'joint'), ks=ks, multiple=a.multiple, seed=a.seed)
             t = time.time()
-            try: small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
+            pairs = None
+            try:
+                if after == 'measured':
+                    small, plan, pairs = measured_sensitivities(model, calib, keep, a.budget, x, alloc, kw['calibration'])
+                else: small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
             except ValueError as e:
                 rec = dict(key=key, variant=name, keep=keep, error=str(e)); log.add(rec); print(json.dumps(rec), flush=True); continue
             if after == 'reestimate': small = recalibrate_bn(small, calib)
@@ -225,6 +262,7 @@ def main(argv=None):
                        calib_distance=output_distance(model, small, calib) if with_data else None,
                        seconds=round(secs, 2), objective=plan.objective, calibration=plan.calibration,
                        ks=sorted({l.k for l in plan.factored}))
+            if pairs is not None: rec['sensitivities'] = {n: [float(f'{v:.4g}') for v in p] for n, p in pairs.items()}
             log.add(rec)
             print(json.dumps(rec), flush=True)
 
