@@ -1,0 +1,100 @@
+#!/usr/bin/env python
+"""Which way to factor a 3×3 convolution: ALDS's form (a grouped 3×3 encoder over input-channel groups, then a 1×1
+decoder) or the transposed one (a 1×1 encoder, then a grouped 3×3 decoder over output-channel groups), each at its best
+group count for the same parameters (`--keep` of each layer's), data-free SVD factors. The network is built with ALDS's
+form everywhere and with the lower-error form per layer; top-1 as built and with BatchNorm statistics re-estimated
+on 1024 training images (`recalibrate_bn`). Prints JSON and writes it to --out.
+
+    python bench/orientation.py --net resnet20 --keeps 0.5,0.3 --out bench/results/orientation_resnet20.json
+"""
+from __future__ import annotations
+import argparse, copy, json
+import torch, torch.nn as nn
+from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
+from lowrank_nb.factor import factor_groups, factor_layer
+from lowrank_nb.calibrate import recalibrate_bn
+from lowrank_nb.experiments import measure
+from data_aware import NETS, ARCH
+
+def divisors(n: int) -> list[int]: return [k for k in range(1, n + 1) if n % k == 0 and k & (k - 1) == 0]
+
+def group_error(Wg: torch.Tensor, enc: torch.Tensor, dec: torch.Tensor) -> float:
+    "Relative Frobenius error of the groups `Wg` (`k × f × m`) against their factors."
+    return ((Wg - dec @ enc).square().sum() / Wg.square().sum()).sqrt().item()
+
+def alds_form(conv: nn.Conv2d, k: int, j: int) -> tuple[nn.Module, float]:
+    "ALDS's factored pair (the library's) and its relative weight error."
+    W = conv.weight.detach()
+    Wg = W.reshape(W.shape[0], k, -1).transpose(0, 1)                          # k × co × (ci/k·9)
+    return factor_layer(conv, k, j), group_error(Wg, *factor_groups(Wg, j))
+
+def transposed_form(conv: nn.Conv2d, k: int, j: int) -> tuple[nn.Module, float]:
+    "A 1×1 convolution to `k·j` channels, then a 3×3 convolution in `k` groups; and its relative weight error."
+    W = conv.weight.detach(); co, ci, kh, kw = W.shape; cg = co // k
+    Wg = W.reshape(k, cg, ci, kh, kw).permute(0, 1, 3, 4, 2).reshape(k, cg * kh * kw, ci)    # rows (o, δ), columns c
+    enc, dec = factor_groups(Wg, j)                                            # k × j × ci, k × (cg·9) × j
+    first = nn.Conv2d(ci, k * j, 1, bias=False)
+    second = nn.Conv2d(k * j, co, (kh, kw), stride=conv.stride, padding=conv.padding, dilation=conv.dilation, groups=k,
+                       bias=conv.bias is not None)
+    with torch.no_grad():
+        first.weight.copy_(enc.reshape(k * j, ci, 1, 1))
+        second.weight.copy_(dec.reshape(k, cg, kh, kw, j).permute(0, 1, 4, 2, 3).reshape(co, j, kh, kw))
+        if conv.bias is not None: second.bias.copy_(conv.bias)
+    return nn.Sequential(first, second), group_error(Wg, enc, dec)
+
+def best(form, conv: nn.Conv2d, ks: list[int], cost, budget: float):
+    "The lowest-error pair of `form` over the group counts `ks` at the largest rank within `budget`."
+    tried = [(*form(conv, k, j), k, j) for k in ks if (j := int(budget // cost(k))) >= 1]
+    return min(tried, key=lambda t: t[1])
+
+def replaced(model: nn.Module, mods: dict) -> nn.Module:
+    s = copy.deepcopy(model)
+    for n, m in mods.items():
+        parent, _, leaf = n.rpartition('.')
+        setattr(s.get_submodule(parent) if parent else s, leaf, copy.deepcopy(m))
+    return s.eval()
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--net', choices=sorted(NETS), required=True)
+    ap.add_argument('--keeps', required=True)
+    ap.add_argument('--out', required=True)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    arch = ARCH.get(a.net, a.net)
+    model = load_weights(arch, NETS[a.net]).float().eval()
+    data = default_dataset(arch); train, test = load_data(data)
+    calib, x = calibration_images(train, 1024, 0), torch.zeros(1, *INPUT_SHAPES[data])
+    base = measure(model, test, x)
+    out = dict(net=a.net, baseline=base['top1'], params=base['params'], results=[])
+    convs = [(n, m) for n, m in model.named_modules()
+             if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3) and m.groups == 1 and m.in_channels > 3]
+    for keep in [float(k) for k in a.keeps.split(',')]:
+        layers, mods = {}, {'alds': {}, 'mixed': {}}
+        for n, m in convs:
+            co, ci = m.out_channels, m.in_channels
+            budget = keep * co * ci * 9
+            am, ae, ak, aj = best(alds_form, m, divisors(ci), lambda k: 9 * ci + k * co, budget)
+            tm, te, tk, tj = best(transposed_form, m, divisors(co), lambda k: k * ci + 9 * co, budget)
+            xin = torch.randn(2, ci, 8, 8)                                     # the transposed pair computes its factors
+            W = tm[1].weight.new_zeros(co, ci, 3, 3)                          # (checked against the dense weight)
+            with torch.no_grad():
+                for g in range(tk):
+                    e = tm[0].weight[g * tj:(g + 1) * tj, :, 0, 0]; d = tm[1].weight[g * co // tk:(g + 1) * co // tk]
+                    W[g * co // tk:(g + 1) * co // tk] = torch.einsum('orhw,rc->ochw', d, e)
+                ref = nn.functional.conv2d(xin, W, m.bias, m.stride, m.padding)
+                assert torch.allclose(tm(xin), ref, atol=1e-4), n
+            mods['alds'][n], mods['mixed'][n] = am, (tm if te < ae else am)
+            layers[n] = dict(alds=dict(k=ak, j=aj, error=round(ae, 4)), transposed=dict(k=tk, j=tj, error=round(te, 4)))
+        rec = dict(keep=keep, layers=layers)
+        for name, ms in mods.items():
+            s = replaced(model, ms)
+            r = measure(s, test, x)
+            rec[name] = dict(top1=r['top1'], top1_bn=measure(recalibrate_bn(s, calib), test, x)['top1'],
+                             keep_params=round(r['params'] / base['params'], 4),
+                             transposed=sum(m is not mods['alds'][n] for n, m in ms.items()))
+        out['results'].append(rec)
+        print(json.dumps({k: v for k, v in rec.items() if k != 'layers'}), flush=True)
+    with open(a.out, 'w') as f: json.dump(out, f, indent=1)
+
+if __name__ == '__main__': main()
