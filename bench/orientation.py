@@ -16,7 +16,9 @@ from lowrank_nb.calibrate import recalibrate_bn
 from lowrank_nb.experiments import measure
 from data_aware import NETS, ARCH
 
-def divisors(n: int) -> list[int]: return [k for k in range(1, n + 1) if n % k == 0 and k & (k - 1) == 0]
+def group_counts(n: int) -> list[int]:
+    "The group counts tried for `n` channels: the powers of two that divide it (those the data-aware tables use)."
+    return [k for k in range(1, n + 1) if n % k == 0 and k & (k - 1) == 0]
 
 def group_error(Wg: torch.Tensor, enc: torch.Tensor, dec: torch.Tensor) -> float:
     "Relative Frobenius error of the groups `Wg` (`k × f × m`) against their factors."
@@ -47,7 +49,18 @@ def best(form, conv: nn.Conv2d, ks: list[int], cost, budget: float):
     tried = [(*form(conv, k, j), k, j) for k in ks if (j := int(budget // cost(k))) >= 1]
     return min(tried, key=lambda t: t[1])
 
+def check_transposed(pair: nn.Sequential, conv: nn.Conv2d, k: int, j: int):
+    "Assert that `pair` (from `transposed_form`) computes the convolution of the weight its factors multiply out to."
+    co, ci = conv.out_channels, conv.in_channels
+    cg, x = co // k, torch.randn(2, ci, 8, 8)
+    with torch.no_grad():
+        W = torch.cat([torch.einsum('orhw,rc->ochw', pair[1].weight[g * cg:(g + 1) * cg], pair[0].weight[g * j:(g + 1) * j, :, 0, 0])
+                       for g in range(k)])
+        ref = nn.functional.conv2d(x, W, conv.bias, conv.stride, conv.padding, conv.dilation)
+        assert torch.allclose(pair(x), ref, atol=1e-4), 'the transposed pair does not compute its factors'
+
 def replaced(model: nn.Module, mods: dict) -> nn.Module:
+    "A copy of `model` (eval mode) with the modules named in `mods` replaced by copies of them."
     s = copy.deepcopy(model)
     for n, m in mods.items():
         parent, _, leaf = n.rpartition('.')
@@ -74,16 +87,9 @@ def main():
         for n, m in convs:
             co, ci = m.out_channels, m.in_channels
             budget = keep * co * ci * 9
-            am, ae, ak, aj = best(alds_form, m, divisors(ci), lambda k: 9 * ci + k * co, budget)
-            tm, te, tk, tj = best(transposed_form, m, divisors(co), lambda k: k * ci + 9 * co, budget)
-            xin = torch.randn(2, ci, 8, 8)                                     # the transposed pair computes its factors
-            W = tm[1].weight.new_zeros(co, ci, 3, 3)                          # (checked against the dense weight)
-            with torch.no_grad():
-                for g in range(tk):
-                    e = tm[0].weight[g * tj:(g + 1) * tj, :, 0, 0]; d = tm[1].weight[g * co // tk:(g + 1) * co // tk]
-                    W[g * co // tk:(g + 1) * co // tk] = torch.einsum('orhw,rc->ochw', d, e)
-                ref = nn.functional.conv2d(xin, W, m.bias, m.stride, m.padding)
-                assert torch.allclose(tm(xin), ref, atol=1e-4), n
+            am, ae, ak, aj = best(alds_form, m, group_counts(ci), lambda k: 9 * ci + k * co, budget)
+            tm, te, tk, tj = best(transposed_form, m, group_counts(co), lambda k: k * ci + 9 * co, budget)
+            check_transposed(tm, m, tk, tj)
             mods['alds'][n], mods['mixed'][n] = am, (tm if te < ae else am)
             layers[n] = dict(alds=dict(k=ak, j=aj, error=round(ae, 4)), transposed=dict(k=tk, j=tj, error=round(te, 4)))
         rec = dict(keep=keep, layers=layers)
