@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse, copy, json
 import torch, torch.nn as nn
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
+from lowrank_nb.core import replace_modules
 from lowrank_nb.factor import factor_groups, factor_layer
 from lowrank_nb.calibrate import recalibrate_bn
 from lowrank_nb.experiments import measure
@@ -59,14 +60,6 @@ def check_transposed(pair: nn.Sequential, conv: nn.Conv2d, k: int, j: int):
         ref = nn.functional.conv2d(x, W, conv.bias, conv.stride, conv.padding, conv.dilation)
         assert torch.allclose(pair(x), ref, atol=1e-4), 'the transposed pair does not compute its factors'
 
-def replaced(model: nn.Module, mods: dict) -> nn.Module:
-    "A copy of `model` (eval mode) with the modules named in `mods` replaced by copies of them."
-    s = copy.deepcopy(model)
-    for n, m in mods.items():
-        parent, _, leaf = n.rpartition('.')
-        setattr(s.get_submodule(parent) if parent else s, leaf, copy.deepcopy(m))
-    return s.eval()
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--net', choices=sorted(NETS), required=True)
@@ -94,7 +87,7 @@ def main():
             layers[n] = dict(alds=dict(k=ak, j=aj, error=round(ae, 4)), transposed=dict(k=tk, j=tj, error=round(te, 4)))
         rec = dict(keep=keep, layers=layers)
         for name, ms in mods.items():
-            s = replaced(model, ms)
+            s = replace_modules(copy.deepcopy(model), {n: copy.deepcopy(m) for n, m in ms.items()}).eval()
             r = measure(s, test, x)
             rec[name] = dict(top1=r['top1'], top1_bn=measure(recalibrate_bn(s, calib), test, x)['top1'],
                              keep_params=round(r['params'] / base['params'], 4),
