@@ -6,6 +6,7 @@ form everywhere and with the lower-error form per layer; top-1 as built and with
 on 1024 training images (`recalibrate_bn`). Prints JSON and writes it to --out.
 
     python bench/orientation.py --net resnet20 --keeps 0.5,0.3 --out bench/results/orientation_resnet20.json
+    python bench/orientation.py --net vgg16_bn_cifar --keeps 0.2,0.1 --out bench/results/orientation_vgg16_bn_cifar.json
 """
 from __future__ import annotations
 import argparse, copy, json
