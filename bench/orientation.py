@@ -13,7 +13,8 @@ import argparse, copy, json
 import torch, torch.nn as nn
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
 from lowrank_nb.core import replace_modules
-from lowrank_nb.factor import factor_groups, factor_layer
+from lowrank_nb.factor import factor_groups, factor_layer, rel_error
+from lowrank_nb.grouping import fold_weight
 from lowrank_nb.calibrate import recalibrate_bn
 from lowrank_nb.experiments import measure
 from data_aware import NETS, ARCH
@@ -28,9 +29,8 @@ def group_error(Wg: torch.Tensor, enc: torch.Tensor, dec: torch.Tensor) -> float
 
 def alds_form(conv: nn.Conv2d, k: int, j: int) -> tuple[nn.Module, float]:
     "ALDS's factored pair (the library's) and its relative weight error."
-    W = conv.weight.detach()
-    Wg = W.reshape(W.shape[0], k, -1).transpose(0, 1)                          # k × co × (ci/k·9)
-    return factor_layer(conv, k, j), group_error(Wg, *factor_groups(Wg, j))
+    pair = factor_layer(conv, k, j)
+    return pair, rel_error(pair.recompose(), fold_weight(conv))
 
 def transposed_form(conv: nn.Conv2d, k: int, j: int) -> tuple[nn.Module, float]:
     "A 1×1 convolution to `k·j` channels, then a 3×3 convolution in `k` groups; and its relative weight error."
@@ -61,8 +61,10 @@ def check_transposed(pair: nn.Sequential, conv: nn.Conv2d, k: int, j: int):
         ref = nn.functional.conv2d(x, W, conv.bias, conv.stride, conv.padding, conv.dilation)
         assert torch.allclose(pair(x), ref, atol=1e-4), 'the transposed pair does not compute its factors'
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+def setup(doc: str):
+    """The command line (`--net`, `--keeps`, `--out`) of a script described by `doc`, and the trained network, its test
+    set, 1024 calibration images, an example input and the network's own measurement."""
+    ap = argparse.ArgumentParser(description=doc.split('\n\n')[0])
     ap.add_argument('--net', choices=sorted(NETS), required=True)
     ap.add_argument('--keeps', required=True)
     ap.add_argument('--out', required=True)
@@ -72,7 +74,10 @@ def main():
     model = load_weights(arch, NETS[a.net]).float().eval()
     data = default_dataset(arch); train, test = load_data(data)
     calib, x = calibration_images(train, 1024, 0), torch.zeros(1, *INPUT_SHAPES[data])
-    base = measure(model, test, x)
+    return a, model, test, calib, x, measure(model, test, x)
+
+def main():
+    a, model, test, calib, x, base = setup(__doc__)
     out = dict(net=a.net, baseline=base['top1'], params=base['params'], results=[])
     convs = [(n, m) for n, m in model.named_modules()
              if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3) and m.groups == 1 and m.in_channels > 3]
