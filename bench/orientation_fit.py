@@ -26,13 +26,11 @@ def pixel_moment(C: torch.Tensor, ci: int, kappa: int) -> torch.Tensor:
     "The `ci × ci` second moment of one input pixel: the mean of the kernel offsets' diagonal blocks of `C` (fold order)."
     return C.reshape(ci, kappa, ci, kappa).diagonal(dim1=1, dim2=3).mean(-1)
 
-def transposed_factors(W, C, kappa: int, k: int, j: int, target, metric=None) -> tuple[torch.Tensor, torch.Tensor]:
+def transposed_factors(Wls, C, M, L1, kappa: int, k: int, j: int, metric=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Encoder `k × j × ci` (the 1×1 convolution's rows, per output group) and decoder `k × cg × (j·κ)` of the transposed
-    pair fitted to the target moment `target` (`E[y′xᵀ]`, fold order) on inputs of second moment `C`."""
-    W, C, M = W.double(), C.double(), target.double()
-    f, d = W.shape; ci, cg = d // kappa, f // k
-    Wls = torch.cholesky_solve(M.T, psd_cholesky(C)).T                       # the unconstrained least-squares weight
-    L1 = psd_cholesky(pixel_moment(C, ci, kappa))
+    pair fitted to the target moment `M` (`E[y′xᵀ]`, fold order) on inputs of second moment `C` (float64); `Wls` the
+    unconstrained least-squares weight `M C⁻¹`, `L1` the Cholesky factor of `pixel_moment(C)`."""
+    f, d = Wls.shape; ci, cg = d // kappa, f // k
     A = Wls.reshape(k, cg, ci, kappa)
     if metric is not None:
         S = metric.double()
@@ -93,14 +91,17 @@ def fit_either(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     W, C, M, (kept, rows, delta) = cal._fit_problem(name, layer, xc, yo, cfg, torch.Generator().manual_seed(cfg.seed), relax)
     relax = relax and rows >= C.shape[0]
     S = None if metric is None else metric.to(W.device, torch.float64)
+    L, L1 = psd_cholesky(C), psd_cholesky(pixel_moment(C, ci, kappa))
+    least = lambda M: torch.cholesky_solve(M.T, L).T                        # the unconstrained least-squares weight
+    Wls = least(M)
     # each objective as its excess over the unconstrained least-squares fit's: E‖S(A − A*)x‖², 0 for A = A*
-    floor = fit_objective(torch.cholesky_solve(M.T, psd_cholesky(C)).T, C, M, S)
+    floor = fit_objective(Wls, C, M, S)
     alds = fit_objective(cal._merge(*whitened_factors(W, C, k, j, target=M, sweeps=cfg.sweeps, metric=S)), C, M, S) - floor
     budget, tried = j * (kappa * ci + k * co), []
     for kk in group_counts(co):
         jj = min(budget // (kk * ci + kappa * co), ci, co // kk * kappa)
         if jj >= 1:
-            E, D = transposed_factors(W, C, kappa, kk, jj, M, S)
+            E, D = transposed_factors(Wls, C, M, L1, kappa, kk, jj, S)
             tried.append((fit_objective(transposed_weight(E, D, kappa), C, M, S) - floor, kk, jj, E, D))
     best, kk, jj, E, D = min(tried, key=lambda t: t[0])
     CHOSEN.append(dict(layer=name, alds=[k, j], transposed=[kk, jj], objective=[alds, best], kept=best < alds))
@@ -112,7 +113,7 @@ def fit_either(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
         for _ in range(cfg.relax):
             t, _ = cal._relaxed_target(transposed_weight(E, D, kappa), b0, kept, masks, rows, order, clamp)
             if delta: t = (1 - delta) * t + delta * C.diagonal().mean() * W
-            E, D = transposed_factors(W, C, kappa, kk, jj, t, S)
+            E, D = transposed_factors(least(t), C, t, L1, kappa, kk, jj, S)
         _, err = cal._relaxed_target(transposed_weight(E, D, kappa), b0, kept, masks, rows, order, clamp, moment=False)
     del kept
     tp = TransposedPair(layer, E.to(layer.weight.dtype), D.to(layer.weight.dtype))
