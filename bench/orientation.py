@@ -32,31 +32,51 @@ def alds_form(conv: nn.Conv2d, k: int, j: int) -> tuple[nn.Module, float]:
     pair = factor_layer(conv, k, j)
     return pair, rel_error(pair.recompose(), fold_weight(conv))
 
+def transposed_weight(E: torch.Tensor, D: torch.Tensor, kappa: int) -> torch.Tensor:
+    "The folded `f × (ci·κ)` weight the transposed pair computes."
+    k, j, ci = E.shape
+    return torch.einsum('korq,krc->kocq', D.reshape(k, -1, j, kappa), E).reshape(-1, ci * kappa)
+
+class TransposedPair(nn.Module):
+    "A 1×1 convolution to `k·j` channels, then `layer`'s convolution in `k` groups (bias on the second)."
+    def __init__(self, layer: nn.Conv2d, E: torch.Tensor, D: torch.Tensor):
+        super().__init__()
+        k, j, ci = E.shape
+        kw = dict(device=layer.weight.device, dtype=layer.weight.dtype)
+        self.k, self.j, self.kappa = k, j, D.shape[-1] // j
+        self.encoder = nn.Conv2d(ci, k * j, 1, bias=False, **kw)
+        self.decoder = nn.Conv2d(k * j, layer.out_channels, layer.kernel_size, stride=layer.stride, padding=layer.padding,
+                                 dilation=layer.dilation, groups=k, bias=layer.bias is not None,
+                                 padding_mode=layer.padding_mode, **kw)
+        with torch.no_grad():
+            self.encoder.weight.copy_(E.reshape(k * j, ci, 1, 1))
+            self.decoder.weight.copy_(D.reshape(layer.out_channels, j, *layer.kernel_size))
+            if layer.bias is not None: self.decoder.bias.copy_(layer.bias)
+    def forward(self, x): return self.decoder(self.encoder(x))
+    def recompose(self):
+        return transposed_weight(self.encoder.weight.reshape(self.k, self.j, -1).double(),
+                                 self.decoder.weight.reshape(self.k, -1, self.j * self.kappa).double(), self.kappa)
+
 def transposed_form(conv: nn.Conv2d, k: int, j: int) -> tuple[nn.Module, float]:
     "A 1×1 convolution to `k·j` channels, then a 3×3 convolution in `k` groups; and its relative weight error."
-    W = conv.weight.detach(); co, ci, kh, kw = W.shape; cg = co // k
-    Wg = W.reshape(k, cg, ci, kh, kw).permute(0, 1, 3, 4, 2).reshape(k, cg * kh * kw, ci)    # rows (o, δ), columns c
+    W = conv.weight.detach(); co, ci, kh, kw = W.shape; cg, kappa = co // k, kh * kw
+    Wg = W.reshape(k, cg, ci, kh, kw).permute(0, 1, 3, 4, 2).reshape(k, cg * kappa, ci)      # rows (o, δ), columns c
     enc, dec = factor_groups(Wg, j)                                            # k × j × ci, k × (cg·9) × j
-    first = nn.Conv2d(ci, k * j, 1, bias=False)
-    second = nn.Conv2d(k * j, co, (kh, kw), stride=conv.stride, padding=conv.padding, dilation=conv.dilation, groups=k,
-                       bias=conv.bias is not None)
-    with torch.no_grad():
-        first.weight.copy_(enc.reshape(k * j, ci, 1, 1))
-        second.weight.copy_(dec.reshape(k, cg, kh, kw, j).permute(0, 1, 4, 2, 3).reshape(co, j, kh, kw))
-        if conv.bias is not None: second.bias.copy_(conv.bias)
-    return nn.Sequential(first, second), group_error(Wg, enc, dec)
+    D = dec.reshape(k, cg, kappa, j).transpose(2, 3).reshape(k, cg, j * kappa)            # columns (r, δ)
+    return TransposedPair(conv, enc, D), group_error(Wg, enc, dec)
 
 def best(form, conv: nn.Conv2d, ks: list[int], cost, budget: float):
     "The lowest-error pair of `form` over the group counts `ks` at the largest rank within `budget`."
     tried = [(*form(conv, k, j), k, j) for k in ks if (j := int(budget // cost(k))) >= 1]
     return min(tried, key=lambda t: t[1])
 
-def check_transposed(pair: nn.Sequential, conv: nn.Conv2d, k: int, j: int):
+def check_transposed(pair: TransposedPair, conv: nn.Conv2d, k: int, j: int):
     "Assert that `pair` (from `transposed_form`) computes the convolution of the weight its factors multiply out to."
     co, ci = conv.out_channels, conv.in_channels
     cg, x = co // k, torch.randn(2, ci, 8, 8)
     with torch.no_grad():
-        W = torch.cat([torch.einsum('orhw,rc->ochw', pair[1].weight[g * cg:(g + 1) * cg], pair[0].weight[g * j:(g + 1) * j, :, 0, 0])
+        W = torch.cat([torch.einsum('orhw,rc->ochw', pair.decoder.weight[g * cg:(g + 1) * cg],
+                                    pair.encoder.weight[g * j:(g + 1) * j, :, 0, 0])
                        for g in range(k)])
         ref = nn.functional.conv2d(x, W, conv.bias, conv.stride, conv.padding, conv.dilation)
         assert torch.allclose(pair(x), ref, atol=1e-4), 'the transposed pair does not compute its factors'

@@ -20,7 +20,7 @@ import lowrank_nb.calibrate as cal
 from lowrank_nb.calibrate import Calibration, psd_cholesky, whitened_factors, fold_order
 from lowrank_nb.compress import compress
 from lowrank_nb.experiments import measure
-from orientation import group_counts, setup
+from orientation import group_counts, setup, transposed_weight, TransposedPair
 
 def pixel_moment(C: torch.Tensor, ci: int, kappa: int) -> torch.Tensor:
     "The `ci × ci` second moment of one input pixel: the mean of the kernel offsets' diagonal blocks of `C` (fold order)."
@@ -48,35 +48,10 @@ def transposed_factors(Wls, C, M, L1, kappa: int, k: int, j: int, metric=None) -
     r = (D.square().sum((1, 3)).sqrt() / E.norm(dim=-1).clamp_min(1e-30)).sqrt().clamp_min(1e-30)    # balanced norms
     return E * r[..., None], (D / r[:, None, :, None]).reshape(k, cg, j * kappa)
 
-def transposed_weight(E: torch.Tensor, D: torch.Tensor, kappa: int) -> torch.Tensor:
-    "The folded `f × (ci·κ)` weight the transposed pair computes."
-    k, j, ci = E.shape
-    return torch.einsum('korq,krc->kocq', D.reshape(k, -1, j, kappa), E).reshape(-1, ci * kappa)
-
 def fit_objective(A, C, M, metric) -> float:
     "`E‖S(A x − y′)‖²` up to a constant: `tr(SᵀS (A C Aᵀ − 2 A Mᵀ))`."
     Q = (A @ C - 2 * M) @ A.T
     return (Q.trace() if metric is None else ((metric.T @ metric) * Q).sum()).item()
-
-class TransposedPair(nn.Module):
-    "A 1×1 convolution to `k·j` channels, then `layer`'s convolution in `k` groups (bias on the second)."
-    def __init__(self, layer: nn.Conv2d, E: torch.Tensor, D: torch.Tensor):
-        super().__init__()
-        k, j, ci = E.shape
-        kw = dict(device=layer.weight.device, dtype=layer.weight.dtype)
-        self.k, self.j, self.kappa = k, j, D.shape[-1] // j
-        self.encoder = nn.Conv2d(ci, k * j, 1, bias=False, **kw)
-        self.decoder = nn.Conv2d(k * j, layer.out_channels, layer.kernel_size, stride=layer.stride, padding=layer.padding,
-                                 dilation=layer.dilation, groups=k, bias=layer.bias is not None,
-                                 padding_mode=layer.padding_mode, **kw)
-        with torch.no_grad():
-            self.encoder.weight.copy_(E.reshape(k * j, ci, 1, 1))
-            self.decoder.weight.copy_(D.reshape(layer.out_channels, j, *layer.kernel_size))
-            if layer.bias is not None: self.decoder.bias.copy_(layer.bias)
-    def forward(self, x): return self.decoder(self.encoder(x))
-    def recompose(self):
-        return transposed_weight(self.encoder.weight.reshape(self.k, self.j, -1).double(),
-                                 self.decoder.weight.reshape(self.k, -1, self.j * self.kappa).double(), self.kappa)
 
 CHOSEN = []
 library_fit = cal._fit_pair
