@@ -1,13 +1,15 @@
 #!/usr/bin/env python
 """The transposed form of a 3×3 convolution (a 1×1 encoder, then a grouped 3×3 decoder over output-channel groups; see
 `orientation.py`) inside the data-aware default: `compress` with 1024 calibration images and default settings, its
-per-layer sequential fit swapped for one that also fits every factored k×k convolution in the transposed form, at
-each power-of-two group count at no more parameters than the allocated ALDS pair, and keeps the transposed pair when
-its fit's objective (the output error on the calibration inputs, weighed by the loss metric as the default weighs it;
-recorded as its excess over the unconstrained least-squares fit's) is lower than the ALDS pair's. The transposed fit: the encoder from the whitened SVD of the least-squares weight
-(whitened by the per-pixel input second moment, rows weighed by the metric), the decoder by least squares given it,
-then the default's activation-aware rounds. Both networks (`alds`: the default as it is; `mixed`) are measured on the
-test set. Prints JSON lines and writes them to --out.
+per-layer sequential fit swapped for one that also fits every factored k×k convolution in the transposed form, at each
+power-of-two group count at no more parameters than the allocated ALDS pair, and keeps the transposed pair when its
+fit's objective (the output error on the calibration inputs, weighed by the loss metric as the default weighs it;
+recorded as its excess over the unconstrained least-squares fit's) is lower than the ALDS pair's. The transposed fit:
+the encoder from the whitened SVD of the least-squares weight (whitened by the per-pixel input second moment, rows
+weighed by the metric), the decoder by least squares given it, then the default's activation-aware rounds. (A bench
+experiment: it gathers each layer's statistics and fits the ALDS pair a second time, after the library's own fit.)
+Both networks (`alds`: the default as it is; `mixed`) are measured on the test set. Prints JSON lines and writes them
+to --out.
 
     python bench/orientation_fit.py --net resnet20 --keeps 0.5,0.3 --out bench/results/orientation_fit_resnet20.json
     python bench/orientation_fit.py --net vgg16_bn_cifar --keeps 0.1 --out bench/results/orientation_fit_vgg16_bn_cifar.json
