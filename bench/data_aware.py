@@ -17,6 +17,7 @@ point and keeps every finished point in --out (rerunning the same command resume
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants loss --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants relax --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants default+distill200 --out bench/results/data_aware/resnet20_distill.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants views --out bench/results/data_aware/resnet20_distill.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants fisher+seq+bn+loss10+dense+relax3,default+measured --out bench/results/data_aware/resnet20_measured.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
@@ -54,19 +55,42 @@ def sharpen(model, a: float):
         last.weight.mul_(a)
         if last.bias is not None: last.bias.mul_(a)
 
-def distill(small, teacher, x, steps: int, lr: float = 3e-4, batch: int = 128, seed: int = 0):
+def views(x: torch.Tensor, g: torch.Generator, mix: bool = False) -> torch.Tensor:
+    """Random views of a batch of images `x` (N, C, H, W): each shifted by up to an eighth of its size (reflect-padded,
+    then cropped back) and flipped left-right with probability ½; with `mix`, each then blended with another view of
+    the batch (mixup, weight uniform in [0, 1]). New inputs from the same images, no labels needed."""
+    n, _, h, w = x.shape
+    ph, pw = max(1, h // 8), max(1, w // 8)
+    xp = F.pad(x, (pw, pw, ph, ph), mode='reflect')
+    dy, dx = torch.randint(0, 2 * ph + 1, (n,), generator=g), torch.randint(0, 2 * pw + 1, (n,), generator=g)
+    out = torch.stack([xp[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+    flip = torch.rand(n, generator=g) < 0.5
+    out[flip] = out[flip].flip(-1)
+    if mix:
+        lam = torch.rand(n, 1, 1, 1, generator=g)
+        out = lam * out + (1 - lam) * out[torch.randperm(n, generator=g)]
+    return out
+
+def distill(small, teacher, x, steps: int, lr: float = 3e-4, batch: int = 128, seed: int = 0, view: str|None = None):
     """A copy of `small` tuned end to end towards `teacher`'s softmax on the calibration inputs `x` (KL divergence, Adam
     on every parameter, cosine schedule, eval mode: the BatchNorm statistics stay): not a step of the library, a measure
-    of what the calibration images hold beyond what the fit takes from them."""
+    of what the calibration images hold beyond what the fit takes from them. `view`: each step on new views of its
+    images (`views`: `'shift'`, shifted and flipped; `'mix'`, mixed up too), the teacher's softmax taken on the same
+    views (function matching, Beyer et al., CVPR 2022); `None`: the images as they are."""
     s = copy.deepcopy(small).eval()
-    with torch.no_grad(): t = torch.cat([teacher(x[i:i + 256]) for i in range(0, len(x), 256)]).log_softmax(-1)
+    if view is None:
+        with torch.no_grad(): t = torch.cat([teacher(x[i:i + 256]) for i in range(0, len(x), 256)]).log_softmax(-1)
     opt = torch.optim.Adam(list(s.parameters()), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     g = torch.Generator().manual_seed(seed)
     with torch.enable_grad():
         for _ in range(steps):
             i = torch.randint(len(x), (min(batch, len(x)),), generator=g)
-            loss = F.kl_div(s(x[i]).log_softmax(-1), t[i], log_target=True, reduction='batchmean')
+            if view is None: xb, tb = x[i], t[i]
+            else:
+                xb = views(x[i], g, mix=view == 'mix')
+                with torch.no_grad(): tb = teacher(xb).log_softmax(-1)
+            loss = F.kl_div(s(xb).log_softmax(-1), tb, log_target=True, reduction='batchmean')
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
     for p in s.parameters(): p.grad = None
     return s
@@ -165,6 +189,9 @@ VARIANTS = {
     # here, not in the library): how much more those images hold
     'default+distill200': (dict(objective='fisher', calibration=Calibration()), True, 'distill200'),
     'default+distill500': (dict(objective='fisher', calibration=Calibration()), True, 'distill500'),
+    # the same on new views of the calibration images every step (`views`: shifted and flipped; mixed up too)
+    'default+distill200/shift': (dict(objective='fisher', calibration=Calibration()), True, 'distill200/shift'),
+    'default+distill200/mix': (dict(objective='fisher', calibration=Calibration()), True, 'distill200/mix'),
     # the default with block reconstruction (200 Adam steps per block)
     'default+recon': (dict(objective='fisher', calibration=Calibration(steps=200)), True, None),
     # the default's Fisher tables rescaled by directly measured one-layer sensitivities (`measured_sensitivities`)
@@ -183,6 +210,7 @@ GROUPS = {
     'tempering': ['fisher+seq+bn', 'fisher+seq+bn/untempered'],
     'relax': ['fisher+seq+bn+loss10+dense+relax1', 'fisher+seq+bn+loss10+dense+relax3', 'fisher+seq+bn+loss10+dense+relax8'],
     'distill': ['default+distill200', 'default+distill500'],
+    'views': ['default+distill200/shift', 'default+distill200/mix'],
     'loss': ['fisher+seq+bn+loss0.1', 'fisher+seq+bn+loss0.01', 'fisher+seq+bn+loss1', 'fisher+seq+bn+loss10'],
 }
 
@@ -252,7 +280,9 @@ def main(argv=None):
                 rec = dict(key=key, variant=name, keep=keep, error=str(e)); log.add(rec); print(json.dumps(rec), flush=True); continue
             if after == 'reestimate': small = recalibrate_bn(small, calib)
             elif after == 'shift': small = recalibrate_bn(small, calib, reference=model)
-            elif after and after.startswith('distill'): small = distill(small, model, calib, int(after[7:]), seed=a.seed)
+            elif after and after.startswith('distill'):
+                steps, _, view = after[7:].partition('/')
+                small = distill(small, model, calib, int(steps), seed=a.seed, view=view or None)
             secs = time.time() - t
             m = measure(small, test, x)
             rec = dict(key=key, variant=name, keep=keep, budget=a.budget, top1=m['top1'], top5=m['top5'],
