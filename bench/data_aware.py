@@ -18,6 +18,8 @@ point and keeps every finished point in --out (rerunning the same command resume
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants relax --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants default+distill200 --out bench/results/data_aware/resnet20_distill.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants views --out bench/results/data_aware/resnet20_distill.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants ridge --out bench/results/data_aware/resnet20_ridge.json
+    python bench/data_aware.py --net vgg16_bn_cifar --keeps 0.2,0.1 --variants ridge --out bench/results/data_aware/vgg16_bn_cifar_ridge.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants fisher+seq+bn+loss10+dense+relax3,default+measured --out bench/results/data_aware/resnet20_measured.json
 
 Calibration data: --calib random training images (seeded, unaugmented, labels unused); accuracy: the whole test set.
@@ -25,11 +27,12 @@ Calibration data: --calib random training images (seeded, unaugmented, labels un
 confident softmax, as in a network trained to near-zero training loss.
 """
 from __future__ import annotations
-import argparse, copy, dataclasses, json, sys, time
+import argparse, contextlib, copy, dataclasses, json, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from lowrank_nb.cli import load_data, load_weights, calibration_images, INPUT_SHAPES, default_dataset
+import lowrank_nb.calibrate as calibrate
 from lowrank_nb.calibrate import Calibration, recalibrate_bn, output_distance, label_disagreement, pass_size, calibrate_layers
 from lowrank_nb.compress import compress, AllocOptions, Compression, check_compress_args
 from lowrank_nb.experiments import ResultLog, measure, model_fingerprint
@@ -103,6 +106,25 @@ def softened_kl(reference, model, x, temperature: float = 1., batch: int = 256) 
             a, b = (m(x[i:i + batch]).float() / temperature for m in (reference, model))
             tot += F.kl_div(b.log_softmax(-1), a.log_softmax(-1), log_target=True, reduction='sum').item()
     return tot / len(x)
+
+@contextlib.contextmanager
+def shrinkage_floor(floor: float):
+    """Inside it, every second moment the library estimates (`calibrate.shrink`, for the tables and the fit) is shrunk
+    toward `μI` by at least `floor`, and the fit's target moment alike toward the original weight (as `_fit_problem`
+    does with the shrinkage it is given): a ridge on each layer's fit, pulling it toward the original layer. Not a step
+    of the library: a measure of whether a fit that learns its images is held back by it."""
+    ledoit_wolf = calibrate.shrink
+    def shrink(C, fourth, rows, inplace=False):
+        S, delta = ledoit_wolf(C, fourth, rows, inplace)
+        if delta >= floor: return S, delta
+        a = (1 - floor) / (1 - delta)                  # (1−δ)C + δμI  →  (1−floor)C + floor·μI (μ, the mean eigenvalue, stays)
+        mu = S.diagonal().mean()
+        S = S.mul_(a) if inplace else S * a
+        S.diagonal().add_(mu * (1 - a))
+        return S, floor
+    calibrate.shrink = shrink
+    try: yield
+    finally: calibrate.shrink = ledoit_wolf
 
 def measured_sensitivities(model, x, keep, budget, example_input, alloc, cfg):
     """The default's allocation checked against direct measurement (not a step of the library): allocated by the Fisher
@@ -194,6 +216,9 @@ VARIANTS = {
     'default+distill200/mix': (dict(objective='fisher', calibration=Calibration()), True, 'distill200/mix'),
     # the default with block reconstruction (200 Adam steps per block)
     'default+recon': (dict(objective='fisher', calibration=Calibration(steps=200)), True, None),
+    # the default with every second moment shrunk by at least 0.05 or 0.2 (`shrinkage_floor`): a ridge on the fit
+    'default/shrink0.05': (dict(objective='fisher', calibration=Calibration()), True, 'shrink0.05'),
+    'default/shrink0.2': (dict(objective='fisher', calibration=Calibration()), True, 'shrink0.2'),
     # the default's Fisher tables rescaled by directly measured one-layer sensitivities (`measured_sensitivities`)
     'default+measured': (dict(objective='fisher', calibration=Calibration()), True, 'measured'),
 }
@@ -211,6 +236,7 @@ GROUPS = {
     'relax': ['fisher+seq+bn+loss10+dense+relax1', 'fisher+seq+bn+loss10+dense+relax3', 'fisher+seq+bn+loss10+dense+relax8'],
     'distill': ['default+distill200', 'default+distill500'],
     'views': ['default+distill200/shift', 'default+distill200/mix'],
+    'ridge': ['default/shrink0.05', 'default/shrink0.2'],
     'loss': ['fisher+seq+bn+loss0.1', 'fisher+seq+bn+loss0.01', 'fisher+seq+bn+loss1', 'fisher+seq+bn+loss10'],
 }
 
@@ -275,7 +301,9 @@ def main(argv=None):
             try:
                 if after == 'measured':
                     small, plan, pairs = measured_sensitivities(model, calib, keep, a.budget, x, alloc, kw['calibration'])
-                else: small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
+                else:
+                    with shrinkage_floor(float(after[6:])) if after and after.startswith('shrink') else contextlib.nullcontext():
+                        small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
             except ValueError as e:
                 rec = dict(key=key, variant=name, keep=keep, error=str(e)); log.add(rec); print(json.dumps(rec), flush=True); continue
             if after == 'reestimate': small = recalibrate_bn(small, calib)
