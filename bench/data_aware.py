@@ -18,6 +18,7 @@ point and keeps every finished point in --out (rerunning the same command resume
     python bench/data_aware.py --net resnet20 --keeps 0.8,0.5,0.3 --variants relax --threads 1 --out bench/results/data_aware/resnet20.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants default+distill200 --out bench/results/data_aware/resnet20_distill.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants views --out bench/results/data_aware/resnet20_distill.json
+    python bench/data_aware.py --net resnet20 --keeps 0.5 --variants paper+default,paper+default+recon --out bench/results/data_aware/resnet20_paper_default.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants ridge --out bench/results/data_aware/resnet20_ridge.json
     python bench/data_aware.py --net vgg16_bn_cifar --keeps 0.2,0.1 --variants ridge --out bench/results/data_aware/vgg16_bn_cifar_ridge.json
     python bench/data_aware.py --net resnet20 --keeps 0.5,0.3 --variants fisher+seq+bn+loss10+dense+relax3,default+measured --out bench/results/data_aware/resnet20_measured.json
@@ -216,6 +217,9 @@ VARIANTS = {
     'default+distill200/mix': (dict(objective='fisher', calibration=Calibration()), True, 'distill200/mix'),
     # the default with block reconstruction (200 Adam steps per block)
     'default+recon': (dict(objective='fisher', calibration=Calibration(steps=200)), True, None),
+    # the default's fit (and with block reconstruction) under the paper's allocation
+    'paper+default': (dict(objective='paper', calibration=Calibration()), True, None),
+    'paper+default+recon': (dict(objective='paper', calibration=Calibration(steps=200)), True, None),
     # the default with every second moment shrunk by at least 0.05 or 0.2 (`shrinkage_floor`): a ridge on the fit
     'default/shrink0.05': (dict(objective='fisher', calibration=Calibration()), True, 'shrink0.05'),
     'default/shrink0.2': (dict(objective='fisher', calibration=Calibration()), True, 'shrink0.2'),
