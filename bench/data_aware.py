@@ -152,7 +152,8 @@ def confident(logits, p: float = 0.999) -> float:
     "The fraction of the inputs whose largest softmax probability (of their `logits`) exceeds `p`."
     return (logits.softmax(-1).amax(-1) > p).float().mean().item()
 
-# name: (compress keyword arguments beyond the budget (objective and solver go into its AllocOptions), whether calibration data is passed, what to do after)
+# name: (compress keyword arguments beyond the budget (objective and solver go into its AllocOptions, shrink_floor into
+# shrinkage_floor), whether calibration data is passed, what to do after)
 VARIANTS = {
     'free/paper':        (dict(objective='paper'), False, None),
     'free/paper+bn-new': (dict(objective='paper'), False, 'reestimate'),   # BatchNorm estimated again from scratch
@@ -220,9 +221,10 @@ VARIANTS = {
     # the default's fit (and with block reconstruction) under the paper's allocation
     'paper+default': (dict(objective='paper', calibration=Calibration()), True, None),
     'paper+default+recon': (dict(objective='paper', calibration=Calibration(steps=200)), True, None),
-    # the default with every second moment shrunk by at least 0.05 or 0.2 (`shrinkage_floor`): a ridge on the fit
-    'default/shrink0.05': (dict(objective='fisher', calibration=Calibration()), True, 'shrink0.05'),
-    'default/shrink0.2': (dict(objective='fisher', calibration=Calibration()), True, 'shrink0.2'),
+    # the default with every second moment shrunk by at least 0.05 or 0.2 (`shrink_floor`, the call run inside
+    # `shrinkage_floor`): a ridge on the fit
+    'default/shrink0.05': (dict(objective='fisher', calibration=Calibration(), shrink_floor=0.05), True, None),
+    'default/shrink0.2': (dict(objective='fisher', calibration=Calibration(), shrink_floor=0.2), True, None),
     # the default's Fisher tables rescaled by directly measured one-layer sensitivities (`measured_sensitivities`)
     'default+measured': (dict(objective='fisher', calibration=Calibration()), True, 'measured'),
 }
@@ -296,6 +298,7 @@ def main(argv=None):
             if log.done(key): continue
             kw, with_data, after = VARIANTS[name]
             kw = dict(kw)
+            floor = kw.pop('shrink_floor', None)           # not compress's: the call runs inside `shrinkage_floor`
             if with_data:                                  # every calibration image used, however many
                 kw['calibration'] = dataclasses.replace(kw.get('calibration') or C(), samples=a.calib)
                 if a.label_seed is not None: kw['calibration'] = dataclasses.replace(kw['calibration'], seed=a.label_seed)
@@ -306,7 +309,7 @@ def main(argv=None):
                 if after == 'measured':
                     small, plan, pairs = measured_sensitivities(model, calib, keep, a.budget, x, alloc, kw['calibration'])
                 else:
-                    with shrinkage_floor(float(after[6:])) if after and after.startswith('shrink') else contextlib.nullcontext():
+                    with shrinkage_floor(floor) if floor else contextlib.nullcontext():
                         small, plan = compress(model, keep, budget=a.budget, example_input=x, data=calib if with_data else None, alloc=alloc, **kw)
             except ValueError as e:
                 rec = dict(key=key, variant=name, keep=keep, error=str(e)); log.add(rec); print(json.dumps(rec), flush=True); continue
