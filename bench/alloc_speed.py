@@ -10,7 +10,8 @@ the data-aware error tables and the sequential fit.
 With `--recon`: the ResNet-20 call with data (fisher) without and with block reconstruction (`Calibration(steps=...)`).
 The allocator matters on Linux: glibc hands blocks above its mmap threshold (at most 32 MiB by default) back to the
 system when they are freed, so each new large tensor is page-faulted in again (each call with data reports its page
-faults, `faults`, and the kernel's seconds, `system_s`); `GLIBC_TUNABLES` set as below keeps freed memory for reuse
+faults, `faults`, and the kernel's seconds, `system_s`; and the process's peak resident memory so far, `peak_gib`: time
+the networks smallest first to read each one's own); `GLIBC_TUNABLES` set as below keeps freed memory for reuse
 (the process then holds its peak memory), and PyTorch's `THP_MEM_ALLOC_ENABLE=1` puts large tensors on 2 MiB pages
 (where the kernel allows them on request). The JSON records both settings in force (`malloc`, `thp`):
   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 python bench/alloc_speed.py --data
@@ -70,16 +71,18 @@ def bench_data(name, objective, samples, keep=0.5, steps=0, relax=None):
     total = time.perf_counter() - t0
     # the kernel's share: every page a fresh large tensor touches first is a fault, zeroed in system time
     u1 = resource and resource.getrusage(resource.RUSAGE_SELF)
-    kernel = {} if not resource else dict(system_s=round(u1.ru_stime - u0.ru_stime, 2), faults=u1.ru_minflt - u0.ru_minflt)
+    kernel = {} if not resource else dict(system_s=round(u1.ru_stime - u0.ru_stime, 2), faults=u1.ru_minflt - u0.ru_minflt,
+                                          peak_gib=round(u1.ru_maxrss / 2 ** 20, 2))
     return dict(model=name, objective=objective, samples=samples, keep=keep, steps=steps,
                 relax=Calibration().relax if relax is None else relax, total_s=round(total, 2), **kernel,
                 keep_params=round(plan.keep_params, 5), chosen=plan.objective, layers=len(plan.layers))
 
 def merged_runs(rs: list) -> dict:
-    """Several runs of one call as one result: `total_s`, `system_s` and `faults` the medians of the runs, `runs` every
-    run's `total_s` (one run: its result as it is)."""
+    """Several runs of one call as one result: `total_s`, `system_s`, `faults` and `peak_gib` the medians of the runs,
+    `runs` every run's `total_s` (one run: its result as it is)."""
     if len(rs) == 1: return rs[0]
-    med = {k: round(statistics.median(r[k] for r in rs), 2) for k in ('total_s', 'system_s', 'faults') if k in rs[0]}
+    med = {k: round(statistics.median(r[k] for r in rs), 2) for k in ('total_s', 'system_s', 'faults', 'peak_gib')
+           if k in rs[0]}
     return dict(rs[0], **med, runs=[r['total_s'] for r in rs])
 
 def repeated(n, fn, *args):

@@ -58,14 +58,13 @@ def fit_objective(A, C, M, metric) -> float:
 CHOSEN = []
 library_fit = cal._fit_pair
 
-def fit_either(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
+def fit_either(name, layer, k, j, xc, tg, cfg, metric=None, act=None):
     "The library's fit of the ALDS pair, or the transposed pair where its fit's objective is lower (same contract)."
-    fc, relaxed, err = library_fit(name, layer, k, j, xc, yo, cfg, g, metric, act)
+    fc, relaxed, err = library_fit(name, layer, k, j, xc, tg, cfg, metric, act)
     if not (isinstance(layer, nn.Conv2d) and layer.kernel_size != (1, 1)): return fc, relaxed, err
     co, ci, kappa = layer.out_channels, layer.in_channels, layer.weight[0, 0].numel()
-    relax = act is not None and cfg.relax > 0
-    relax = relax and len(xc) * min(cal._positions(layer, yo), cfg.positions) >= layer.weight[0].numel()
-    W, C, M, (kept, rows, delta) = cal._fit_problem(name, layer, xc, yo, cfg, torch.Generator().manual_seed(cfg.seed), relax)
+    relax = act is not None and cfg.relax > 0 and len(tg.rows) >= layer.weight[0].numel()
+    W, C, M, (kept, rows, delta) = cal._fit_problem(name, layer, xc, tg, cfg, relax)
     relax = relax and rows >= C.shape[0]
     S = None if metric is None else metric.to(W.device, torch.float64)
     L, L1 = psd_cholesky(C), psd_cholesky(pixel_moment(C, ci, kappa))
@@ -85,7 +84,7 @@ def fit_either(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     if not best < alds: return fc, relaxed, err
     b0, order = None if layer.bias is None else layer.bias.detach().float(), fold_order(layer)
     if relax:                   # the default's activation-aware rounds, as the library runs them for the ALDS pair
-        clamp = cal._Clamp(act, yo.movedim(1, -1))
+        clamp = cal._Clamp(act, tg.rows)
         masks = [clamp.masks(y) for _, y in kept]
         for _ in range(cfg.relax):
             t, _ = cal._relaxed_target(transposed_weight(E, D, kappa), b0, kept, masks, rows, order, clamp)
@@ -97,7 +96,7 @@ def fit_either(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     if not relax:
         err = None
         if layer.bias is not None:
-            with torch.no_grad(): err = cal._feature_rows(yo - tp(xc), layer).float().mean(0)
+            with torch.no_grad(): err = (tg.mean - cal._feature_mean(tp(xc), layer)).float()
     if layer.bias is not None:
         with torch.no_grad(): tp.decoder.bias.add_(err.to(tp.decoder.bias.dtype))
         err = None

@@ -625,43 +625,6 @@ def _var_mean(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     mean = r.mean(0)
     return (r - mean).square_().sum(0) / max(r.shape[0] - 1, 1), mean
 
-def _halves(module: nn.Module, n: int, second) -> list:
-    """Hooks that run `module` on the first `n` samples of its input only (the original network's half) and
-    `second(module, xo, yo, xc)` for the rest (the compressed half's output): no work is spent on the module's output
-    for the compressed half. Returns the two hook handles."""
-    held = []
-    def pre(m, args):
-        held.append(args[0][n:])
-        return (args[0][:n], *args[1:])
-    def post(m, args, out):
-        xc = held.pop()
-        return torch.cat([out, second(m, args[0], out, xc)])
-    return [module.register_forward_pre_hook(pre), module.register_forward_hook(post)]
-
-def _bn_shift(n: int, store: dict, fitted: dict|None = None, shift: bool = True):
-    """Forward hook for a BatchNorm run on `[original; compressed]` halves: its running statistics moved by the shift
-    between the halves (mean added, variance scaled), the compressed half normalised with them (in place: cheaper
-    than running it on the original half alone and joining the halves). A BatchNorm in `fitted` (after a layer the
-    activation-aware fit made, whose outputs may move where the activation clamps them) is not moved by the shift: its
-    mean takes the layer's mean output error instead (`fitted[bn]`; `None`: the layer's bias took it). `shift=False`:
-    only those."""
-    def hook(bn, inp, out):
-        xo, xc = inp[0][:n], inp[0][n:]
-        if fitted is not None and bn in fitted:
-            if fitted[bn] is None: return None
-            mean, var = bn.running_mean.float() - fitted[bn].to(bn.running_mean.device), bn.running_var.float()
-        else:
-            if not shift or torch.equal(xo, xc): return None           # nothing upstream changed: nothing moves
-            (vo, mo), (vc, mc) = (_var_mean(_feature_rows(h.float(), bn)) for h in (xo, xc))
-            live = vo > 1e-12 * vo.max().clamp_min(torch.finfo(vo.dtype).tiny)     # a dead channel keeps its variance
-            mean = bn.running_mean.float() + (mc - mo)
-            var = torch.where(live, bn.running_var.float() * vc / vo.clamp_min(torch.finfo(vo.dtype).tiny),
-                              bn.running_var.float())
-        store[bn] = (mean, var)
-        out[n:] = F.batch_norm(xc, mean.to(xc.dtype), var.to(xc.dtype), bn.weight, bn.bias, False, 0., bn.eps)
-        return out
-    return hook
-
 def _output_rows(layer, y: torch.Tensor, pos) -> torch.Tensor:
     "The outputs `y` of `layer` as rows at the flat output positions `pos` (all when `None`), as `_window_rows` orders."
     if layer_kind(layer) == 'linear': r = y.reshape(y.shape[0], -1, y.shape[-1])
@@ -669,28 +632,94 @@ def _output_rows(layer, y: torch.Tensor, pos) -> torch.Tensor:
     if pos is not None: r = r[:, pos.to(y.device)]
     return r.reshape(-1, r.shape[-1])
 
-def _fit_moments(layer, xc, yo, pos, chunk, keep=False):
+def _feature_mean(y: torch.Tensor, layer) -> torch.Tensor:
+    "The mean output of `layer` per feature over every sample and position of `y`, summed in float64 (no copy of `y`)."
+    r = _feature_rows(y, layer)
+    return r.sum(0, dtype=torch.float64) / max(len(r), 1)
+
+@dataclass
+class _Target:
+    """What the original network's pass keeps of a chosen layer for the compressed pass: its output `shape`, the
+    sampled flat output positions `pos` (the same for every sample; `None`: all), the original outputs there as `rows`
+    (`_output_rows`, float32) and their `mean` per feature over every position (float64)."""
+    shape: tuple
+    pos: torch.Tensor|None
+    rows: torch.Tensor
+    mean: torch.Tensor
+
+def _reference(net: nn.Module, x: torch.Tensor, choices: dict, cfg, g: torch.Generator,
+               changed: bool = False) -> tuple[dict, dict]:
+    """The original network's pass over `x` (no grad; `net` unchanged, its hooks removed), which the compressed pass
+    follows. For each layer of `choices` that the compressed pass replaces (at its first call), a `_Target`: a layer it
+    fits draws its positions from `g`, in call order; one it only replaces (`cfg.refit` off) from a generator of its
+    own, for its error. For each tracked BatchNorm, per call, the `_var_mean` of its input (with `cfg.bn`), or `None`
+    where nothing before it changed: its statistics stay. What changed follows the call order: nothing before the first
+    replaced layer (unless `changed`: the compressed pass is fed other inputs), everything after it. A layer left dense
+    is refitted (replaced) only after it."""
+    targets, moments, seen, state = {}, {}, set(), [changed]
+    ge = torch.Generator().manual_seed(cfg.seed)
+    def layer_hook(name):
+        def f(m, args, out):
+            if name in seen: return
+            seen.add(name)
+            fit = cfg.refit and (choices[name] is not None or state[0])
+            if fit or not cfg.refit:
+                pos = sample_positions(_positions(m, out), cfg.positions, g if fit else ge)
+                targets[name] = _Target(tuple(out.shape), pos, _output_rows(m, out, pos).float(), _feature_mean(out, m))
+                state[0] = True
+        return f
+    def bn_hook(bn, args):
+        moments.setdefault(bn, []).append(_var_mean(_feature_rows(args[0].float(), bn)) if cfg.bn and state[0]
+                                          else None)
+    hooks = [net.get_submodule(n).register_forward_hook(layer_hook(n)) for n in choices]
+    hooks += [bn.register_forward_pre_hook(bn_hook) for bn in _tracked_bns(net)]
+    with hooked_eval(net, hooks), torch.no_grad(): net(x)
+    return targets, moments
+
+def _bn_correct(moments: dict, fitted: dict, saved: dict):
+    """Forward pre-hook for a BatchNorm in the compressed pass: before it normalises, its running statistics become the
+    original ones (`saved[bn]`) moved by the shift between the original network's input moments at this call
+    (`moments[bn]`, one per call in order; `None`: nothing upstream changed, nothing moves) and the compressed
+    network's (mean added, variance scaled). A BatchNorm in `fitted` (after a layer the activation-aware fit made,
+    whose outputs may move where the activation clamps them) is not moved by the shift: its mean takes the layer's mean
+    output error instead (`fitted[bn]`; `None`: the layer's bias took it)."""
+    def pre(bn, args):
+        ref = moments[bn].pop(0) if moments.get(bn) else None
+        mean0, var0 = saved[bn]
+        if bn in fitted:
+            if fitted[bn] is None: return
+            mean, var = mean0.float() - fitted[bn].to(mean0.device), var0.float()
+        else:
+            if ref is None: return
+            (vo, mo), (vc, mc) = ref, _var_mean(_feature_rows(args[0].float(), bn))
+            live = vo > 1e-12 * vo.max().clamp_min(torch.finfo(vo.dtype).tiny)     # a dead channel keeps its variance
+            mean = mean0.float() + (mc - mo)
+            var = torch.where(live, var0.float() * vc / vo.clamp_min(torch.finfo(vo.dtype).tiny), var0.float())
+        bn.running_mean.copy_(mean); bn.running_var.copy_(var)
+    return pre
+
+def _fit_moments(layer, xc, tg: _Target, chunk, keep=False):
     """Moments of the compressed input rows of `layer` and the target moment `E[y′xᵀ]` (fold order): `y′` the original
-    outputs `yo` at the same positions, bias removed; with `keep`, the rows themselves as `(x, y′)` blocks (window
-    order, `y′` with its bias)."""
+    outputs at the same positions (`tg.rows`), bias removed; with `keep`, the rows themselves as `(x, y′)` blocks
+    (window order, `y′` with its bias)."""
     order = fold_order(layer)
     cc, target, kept = _Moments(order), None, []
     b = None if layer.bias is None else layer.bias.detach().float()
+    per = len(tg.rows) // len(xc)                                       # rows per sample
     for i in range(0, len(xc), chunk):
-        rc = _window_rows(layer, xc[i:i + chunk], yo.shape, pos).float()
-        ry = _output_rows(layer, yo[i:i + chunk], pos).float()
+        rc = _window_rows(layer, xc[i:i + chunk], tg.shape, tg.pos).float()
+        ry = tg.rows[i * per:(i + chunk) * per]
         cc.add(rc)
         if keep: kept.append((rc, ry))
         t = (ry if b is None else ry - b).T @ rc; target = t.double() if target is None else target.add_(t)
     target = target / cc.rows
     return cc, (target if order is None else target[:, order.to(target.device)]), kept
 
-def _fit_problem(name, layer, xc, yo, cfg, g, keep=False):
-    """What fitting `layer` to the original outputs `yo` from the inputs `xc` needs (fold order): its folded weight
-    `W`, the inputs' shrunk second moment `C`, the target moment `E[y′xᵀ]` shrunk alike, and `(rows, count, δ)`: the
-    sampled rows as `(x, y′)` blocks in window order (with `keep`, else none), their count and the shrinkage."""
-    pos = sample_positions(_positions(layer, yo), cfg.positions, g)
-    cc, target, kept = _fit_moments(layer, xc, yo, pos, cfg.batch_size, keep)
+def _fit_problem(name, layer, xc, tg: _Target, cfg, keep=False):
+    """What fitting `layer` to the original outputs kept in `tg` from the inputs `xc` needs (fold order): its folded
+    weight `W`, the inputs' shrunk second moment `C`, the target moment `E[y′xᵀ]` shrunk alike, and `(rows, count, δ)`:
+    the sampled rows as `(x, y′)` blocks in window order (with `keep`, else none), their count and the shrinkage."""
+    cc, target, kept = _fit_moments(layer, xc, tg, cfg.batch_size, keep)
     C, delta = cc.second(name)
     W = fold_weight(layer).double()
     # the cross moment shrunk alike (W·((1−δ)·E[x′xᵀ] + δμI)): still exact when nothing upstream changed
@@ -718,17 +747,16 @@ def _relaxed_target(A, b0, kept, masks, rows, order, clamp: _Clamp, moment: bool
         t = t if order is None else t[:, order.to(t.device)]
     return t, err / rows
 
-def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
+def _fit_pair(name, layer, k, j, xc, tg: _Target, cfg, metric=None, act=None):
     """A factored pair for `layer` fitted on the inputs `xc` it sees in the compressed network to the original
-    layer's outputs `yo` (errors weighed by `metric`, see `whitened_factors`). With `act` (`clamped_layers`) and at
-    least as many rows as input features, `cfg.relax` rounds fit it again to the outputs the activation after it
-    maps alike (`_Clamp.target`), each a sweep from the fit before. Returns the pair, whether it was so fitted, and, if
-    so, its mean output error where it has no bias to take it (the BatchNorm after it takes it, see
+    layer's outputs kept in `tg` (errors weighed by `metric`, see `whitened_factors`). With `act` (`clamped_layers`)
+    and at least as many rows as input features, `cfg.relax` rounds fit it again to the outputs the activation after
+    it maps alike (`_Clamp.target`), each a sweep from the fit before. Returns the pair, whether it was so fitted, and,
+    if so, its mean output error where it has no bias to take it (the BatchNorm after it takes it, see
     `calibrate_layers`; else `None`: the shift of that BatchNorm's statistics takes it)."""
     # the rows the statistics will hold (samples × sampled positions), known before they are gathered
-    relax = act is not None and cfg.relax > 0
-    relax = relax and len(xc) * min(_positions(layer, yo), cfg.positions) >= layer.weight[0].numel()
-    W, C, target, (kept, rows, delta) = _fit_problem(name, layer, xc, yo, cfg, g, relax)
+    relax = act is not None and cfg.relax > 0 and len(tg.rows) >= layer.weight[0].numel()
+    W, C, target, (kept, rows, delta) = _fit_problem(name, layer, xc, tg, cfg, relax)
     relax = relax and rows >= C.shape[0]
     S = None if metric is None else metric.to(W.device, torch.float64)
     m = C.shape[0] // k
@@ -736,7 +764,7 @@ def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     enc, dec = whitened_factors(W, C, k, j, target=target, sweeps=cfg.sweeps, metric=S, chol=Ls)
     b0, order = None if layer.bias is None else layer.bias.detach().float(), fold_order(layer)
     if relax:
-        clamp = _Clamp(act, yo.movedim(1, -1) if layer_kind(layer) != 'linear' else yo)
+        clamp = _Clamp(act, tg.rows)
         masks = [clamp.masks(y) for _, y in kept]
         for _ in range(cfg.relax):
             t, _ = _relaxed_target(_merge(enc, dec), b0, kept, masks, rows, order, clamp)
@@ -749,20 +777,21 @@ def _fit_pair(name, layer, k, j, xc, yo, cfg, g, metric=None, act=None):
     if not relax:                                         # measured only where a bias takes it
         err = None
         if layer.bias is not None:
-            with torch.no_grad(): err = _feature_rows(yo - fc(xc), layer).float().mean(0)
+            with torch.no_grad(): err = (tg.mean - _feature_mean(fc(xc), layer)).float()
     if layer.bias is not None:                            # the mean output error goes into the bias
         with torch.no_grad(): fc.decoder.bias.add_(err.to(fc.decoder.bias.dtype))
         err = None
     return fc, relax, err
 
-def _refit_dense(name, layer, xo, xc, yo, cfg, g) -> nn.Module:
+def _refit_dense(name, layer, xc, tg: _Target, cfg) -> nn.Module:
     """`layer` itself (a copy's, changed in place) with the least-squares weight that maps the inputs `xc` it sees in
-    the compressed network to the original outputs `yo` (and the mean error in its bias); unchanged if `xc` is `xo`."""
-    if torch.equal(xo, xc): return layer
-    _, C, target, _ = _fit_problem(name, layer, xc, yo, cfg, g)
+    the compressed network to the original outputs kept in `tg` (and the mean error in its bias)."""
+    _, C, target, _ = _fit_problem(name, layer, xc, tg, cfg)
     with torch.no_grad():
         layer.weight.copy_(torch.cholesky_solve(target.T, psd_cholesky(C)).T.reshape(layer.weight.shape))
-        if layer.bias is not None: layer.bias.add_(_feature_rows(yo - layer.forward(xc), layer).float().mean(0))
+        if layer.bias is not None:
+            y = type(layer).forward(layer, xc)            # the class's forward: the pass stands in for the instance's
+            layer.bias.add_((tg.mean - _feature_mean(y, layer)).to(layer.bias.dtype))
     return layer
 
 def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: Calibration|None = None,
@@ -772,59 +801,70 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
     (`None` instead of `(k, j)`: the layer stays dense, refitted at full rank when the layers before it changed):
     with `cfg.refit`, fitted in forward order to the original layer's outputs on `x`, fed by the compressed layers
     before it (`whitened_factors` with the cross moment); otherwise `factored[name]`. With `cfg.bn`, every BatchNorm's
-    running statistics are moved by the shift the compression causes. One forward pass over `[x; x]` in eval mode: the
-    first half runs the original network, the second the compressed one (every module must treat samples independently,
-    as in eval mode); with `inputs`, the compressed half is fed those instead of `x` (a block of a network, fed by the
-    compressed blocks before it). `metrics`: per layer name, the output metric its fit weighs errors by (`loss_metric`;
-    absent: unweighted). Returns the model and, per replaced layer, the relative error of its output on `x`."""
+    running statistics are moved by the shift the compression causes. Two forward passes over `x` in eval mode (every
+    module must treat samples independently): the original network's (`_reference`: what the fit needs of it), then
+    the compressed one's, each chosen layer fitted when the pass reaches it; with `inputs`, the compressed pass is fed
+    those instead of `x` (a block of a network, fed by the compressed blocks before it). `metrics`: per layer name,
+    the output metric its fit weighs errors by (`loss_metric`; absent: unweighted). Returns the model and, per
+    replaced layer, the relative error of its output on `x` at the sampled positions (`Calibration.positions` per
+    input)."""
     cfg = cfg or Calibration()
-    n = len(x)
     known = dict(original.named_modules())
     unknown = [c for c in choices if c not in known]
     if unknown: raise ValueError(f'calibrate_layers: the model has no layer {unknown[0]!r}')
     if inputs is not None and inputs.shape != x.shape:
         raise ValueError(f'calibrate_layers: inputs of shape {tuple(inputs.shape)} for x of shape {tuple(x.shape)}')
     net = copy.deepcopy(original).eval()
-    # 2-D images: the pass runs channels-last (faster convolutions)
+    # 2-D images: the passes run channels-last (faster convolutions)
     four_d = x.ndim == 4
     back = torch.channels_last if any(p.ndim == 4 and not p.is_contiguous()
                                       and p.is_contiguous(memory_format=torch.channels_last)
                                       for p in original.parameters()) else torch.contiguous_format
+    as_run = lambda t: t.contiguous(memory_format=torch.channels_last) if four_d else t
     if four_d: net = net.to(memory_format=torch.channels_last)
-    made, dense, errs, store, hooks = {}, {}, {}, {}, []
+    made, dense, errs, hooks, stood_in = {}, {}, {}, [], []
     g = torch.Generator().manual_seed(cfg.seed)
-    def fit(name):
-        def second(layer, xo, yo, xc):          # the original half's input and output, the compressed half's input
-            if name not in made:
-                kj = choices[name]
-                if cfg.refit and kj is not None:
-                    made[name], relaxed, err = _fit_pair(name, layer, *kj, xc, yo, cfg, g,
-                                                         (metrics or {}).get(name), acts.get(name))
-                    if relaxed and acts[name][0] is not None: fitted[acts[name][0]] = err
-                else: made[name] = factored[name] if not cfg.refit else _refit_dense(name, layer, xo, xc, yo, cfg, g)
-                dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
-            yc = dense[name].forward(xc)                         # the same function, one dense call (no hooks)
-            if name not in errs: errs[name] = rel_error(yc, yo)
-            return yc
-        return second
     # the activation after each factored layer, for the activation-aware fit; the BatchNorms after layers so fitted
     factoring = [c for c, kj in choices.items() if kj is not None]
     acts, fitted = (clamped_layers(net, factoring, x[:1]) if cfg.refit and cfg.relax else {}), {}
-    for name in choices: hooks += _halves(net.get_submodule(name), n, fit(name))
-    if cfg.bn or acts:
-        hooks += [bn.register_forward_hook(_bn_shift(n, store, fitted, cfg.bn)) for bn in _tracked_bns(net)]
+    targets, moments = _reference(net, as_run(x), choices, cfg, g,
+                                  changed=inputs is not None and not torch.equal(inputs, x))
+    saved = {bn: (bn.running_mean.clone(), bn.running_var.clone()) for bn in _tracked_bns(net)}
+    def stand_in(name, layer):
+        "The layer's forward in the compressed pass: fitted at its first call, then its fitted form run."
+        def forward(xc, *args, **kwargs):
+            tg = targets.get(name)
+            if name not in made:
+                kj = choices[name]
+                if tg is None: made[name] = layer                       # nothing before it changed: left as it is
+                elif cfg.refit and kj is not None:
+                    made[name], relaxed, err = _fit_pair(name, layer, *kj, xc, tg, cfg, (metrics or {}).get(name),
+                                                         acts.get(name))
+                    if relaxed and acts[name][0] is not None: fitted[acts[name][0]] = err
+                else: made[name] = factored[name] if not cfg.refit else _refit_dense(name, layer, xc, tg, cfg)
+                dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
+            d = dense[name]
+            yc = type(d).forward(d, xc, *args, **kwargs)           # one dense call, no hooks
+            if name not in errs:
+                errs[name] = 0. if tg is None else rel_error(_output_rows(layer, yc, tg.pos).float(), tg.rows)
+            return yc
+        return forward
+    if cfg.bn or acts: hooks += [bn.register_forward_pre_hook(_bn_correct(moments, fitted, saved))
+                                 for bn in _tracked_bns(net)]
     try:
-        xx = torch.cat([x, x if inputs is None else inputs])
-        with torch.no_grad(): net(xx.contiguous(memory_format=torch.channels_last) if four_d else xx)
+        for name in choices:
+            layer = net.get_submodule(name)
+            layer.forward = stand_in(name, layer); stood_in.append(layer)
+        with torch.no_grad(): net(as_run(x if inputs is None else inputs))
     finally:
         for h in hooks: h.remove()
+        for layer in stood_in: layer.__dict__.pop('forward', None)
     missing = [c for c in choices if c not in made]
     if missing: raise ValueError(f'calibrate_layers: layers {missing} were not called by the forward pass of the data')
     replace_modules(net, made)
     if four_d: net = net.to(memory_format=back)
-    with torch.no_grad():
-        for bn, (mean, var) in store.items(): bn.running_mean.copy_(mean); bn.running_var.copy_(var)
     return net, errs
+
 
 # %% ../nbs/04_calibrate.ipynb #624ec018
 def recalibrate_bn(model: nn.Module, data, reference: nn.Module|None = None, samples: int = 1024) -> nn.Module:
