@@ -26,7 +26,8 @@ __all__ = ['GRAM_BLOCK', 'PASS_VALUES', 'DATA_OBJECTIVES', 'PRODUCT_DTYPE', 'BAT
 @dataclass
 class Calibration:
     "How calibration data is used: how much of it, and which of the data-aware steps run."
-    # inputs used at most (the first ones the data yields); `compress` holds them all in memory
+    # inputs used at most (the first ones the data yields); `compress` holds them all in memory, and the fit's passes
+    # one network's activations over all of them at a time
     samples: int = 1024
     # of those, the ones the error tables and sensitivities (the allocation) are estimated from
     table_samples: int = 512
@@ -655,7 +656,8 @@ def _reference(net: nn.Module, x: torch.Tensor, choices: dict, cfg, g: torch.Gen
     own, for its error. For each tracked BatchNorm, per call, the `_var_mean` of its input (with `cfg.bn`), or `None`
     where nothing before it changed: its statistics stay. What changed follows the call order: nothing before the first
     replaced layer (unless `changed`: the compressed pass is fed other inputs), everything after it. A layer left dense
-    is refitted (replaced) only after it."""
+    is refitted (replaced) only after it; one called after it on a branch that does not depend on it is refitted from
+    inputs that did not change, which gives back its own weight up to rounding."""
     targets, moments, seen, state = {}, {}, set(), [changed]
     ge = torch.Generator().manual_seed(cfg.seed)
     def layer_hook(name):
