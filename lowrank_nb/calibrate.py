@@ -796,6 +796,46 @@ def _refit_dense(name, layer, xc, tg: _Target, cfg) -> nn.Module:
             layer.bias.add_((tg.mean - _feature_mean(y, layer)).to(layer.bias.dtype))
     return layer
 
+def _replacement(name, layer, kj, xc, tg: _Target|None, cfg, factored, metric, act, fitted: dict) -> nn.Module:
+    """What the compressed pass puts in place of the chosen `layer` (`kj`: its `(k, j)`, or `None` to stay dense) at its
+    first call, on the inputs `xc` it receives: `layer` itself where nothing before it changed (`tg` is `None`), the
+    fitted pair (`_fit_pair`; a BatchNorm it leaves to take its mean error goes into `fitted`), `factored[name]` without
+    `cfg.refit`, else the dense layer refitted."""
+    if tg is None: return layer
+    if cfg.refit and kj is not None:
+        fc, relaxed, err = _fit_pair(name, layer, *kj, xc, tg, cfg, metric, act)
+        if relaxed and act[0] is not None: fitted[act[0]] = err
+        return fc
+    return factored[name] if not cfg.refit else _refit_dense(name, layer, xc, tg, cfg)
+
+def _compressed_pass(net: nn.Module, x: torch.Tensor, names: list, targets: dict, make, bn_pre=None) -> tuple:
+    """The compressed network's pass over `x` (no grad), after `_reference`: the forward of each layer in `names`
+    stands in for it, `make(name, layer, xc)` giving its replacement at its first call (on the inputs `xc` it
+    receives), then one dense call of it (no hooks) for every call; `bn_pre`: a forward pre-hook for every tracked
+    BatchNorm. Returns the replacements and their relative output errors at the positions kept in `targets` (0 where it
+    holds none: the layer left as it was). The layers' own forwards are back afterwards."""
+    made, dense, errs, stood_in = {}, {}, {}, []
+    def stand_in(name, layer):
+        def forward(xc, *args, **kwargs):
+            if name not in made:
+                made[name] = make(name, layer, xc)
+                dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
+            d, tg = dense[name], targets.get(name)
+            yc = type(d).forward(d, xc, *args, **kwargs)           # the class's forward: no hooks, no stand-in
+            if name not in errs:
+                errs[name] = 0. if tg is None else rel_error(_output_rows(layer, yc, tg.pos).float(), tg.rows)
+            return yc
+        return forward
+    hooks = [] if bn_pre is None else [bn.register_forward_pre_hook(bn_pre) for bn in _tracked_bns(net)]
+    try:
+        for name in names:
+            layer = net.get_submodule(name)
+            layer.forward = stand_in(name, layer); stood_in.append(layer)
+        with hooked_eval(net, hooks), torch.no_grad(): net(x)
+    finally:
+        for layer in stood_in: layer.__dict__.pop('forward', None)
+    return made, errs
+
 def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: Calibration|None = None,
                      factored: dict|None = None, inputs: torch.Tensor|None = None,
                      metrics: dict|None = None) -> tuple[nn.Module, dict]:
@@ -824,7 +864,6 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
                                       for p in original.parameters()) else torch.contiguous_format
     as_run = lambda t: t.contiguous(memory_format=torch.channels_last) if four_d else t
     if four_d: net = net.to(memory_format=torch.channels_last)
-    made, dense, errs, hooks, stood_in = {}, {}, {}, [], []
     g = torch.Generator().manual_seed(cfg.seed)
     # the activation after each factored layer, for the activation-aware fit; the BatchNorms after layers so fitted
     factoring = [c for c, kj in choices.items() if kj is not None]
@@ -832,35 +871,10 @@ def calibrate_layers(original: nn.Module, x: torch.Tensor, choices: dict, cfg: C
     targets, moments = _reference(net, as_run(x), choices, cfg, g,
                                   changed=inputs is not None and not torch.equal(inputs, x))
     saved = {bn: (bn.running_mean.clone(), bn.running_var.clone()) for bn in _tracked_bns(net)}
-    def stand_in(name, layer):
-        "The layer's forward in the compressed pass: fitted at its first call, then its fitted form run."
-        def forward(xc, *args, **kwargs):
-            tg = targets.get(name)
-            if name not in made:
-                kj = choices[name]
-                if tg is None: made[name] = layer                       # nothing before it changed: left as it is
-                elif cfg.refit and kj is not None:
-                    made[name], relaxed, err = _fit_pair(name, layer, *kj, xc, tg, cfg, (metrics or {}).get(name),
-                                                         acts.get(name))
-                    if relaxed and acts[name][0] is not None: fitted[acts[name][0]] = err
-                else: made[name] = factored[name] if not cfg.refit else _refit_dense(name, layer, xc, tg, cfg)
-                dense[name] = made[name].to_dense() if isinstance(made[name], FactoredPair) else made[name]
-            d = dense[name]
-            yc = type(d).forward(d, xc, *args, **kwargs)           # one dense call, no hooks
-            if name not in errs:
-                errs[name] = 0. if tg is None else rel_error(_output_rows(layer, yc, tg.pos).float(), tg.rows)
-            return yc
-        return forward
-    if cfg.bn or acts: hooks += [bn.register_forward_pre_hook(_bn_correct(moments, fitted, saved))
-                                 for bn in _tracked_bns(net)]
-    try:
-        for name in choices:
-            layer = net.get_submodule(name)
-            layer.forward = stand_in(name, layer); stood_in.append(layer)
-        with torch.no_grad(): net(as_run(x if inputs is None else inputs))
-    finally:
-        for h in hooks: h.remove()
-        for layer in stood_in: layer.__dict__.pop('forward', None)
+    make = lambda name, layer, xc: _replacement(name, layer, choices[name], xc, targets.get(name), cfg, factored,
+                                                (metrics or {}).get(name), acts.get(name), fitted)
+    made, errs = _compressed_pass(net, as_run(x if inputs is None else inputs), list(choices), targets, make,
+                                  _bn_correct(moments, fitted, saved) if cfg.bn or acts else None)
     missing = [c for c in choices if c not in made]
     if missing: raise ValueError(f'calibrate_layers: layers {missing} were not called by the forward pass of the data')
     replace_modules(net, made)
