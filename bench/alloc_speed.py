@@ -1,5 +1,6 @@
 """Wall-clock seconds of `compress(..., method="alds")`: data-free on torchvision ResNet-18 and ResNet-50, and with
-calibration data on the trained ResNet-20 (1024 CIFAR-10 training images) and ResNet-18 at 224×224 (256 inputs).
+calibration data on the trained ResNet-20 (1024 CIFAR-10 training images) and ResNet-18 at 224×224 (256 inputs, or
+`--samples N`).
 
 Data-free: seeded random weights, keep 0.5 of parameters, split into error tables, allocation and model building.
 With data (`--data`): the whole call, calibration passes included, for the data objectives `fisher` and `auto`.
@@ -16,7 +17,7 @@ the networks smallest first to read each one's own); `GLIBC_TUNABLES` set as bel
 (where the kernel allows them on request). The JSON records both settings in force (`malloc`, `thp`):
   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296 python bench/alloc_speed.py --data
   THP_MEM_ALLOC_ENABLE=1 python bench/alloc_speed.py --data
-Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data [--objectives fisher,auto] [--models resnet20,resnet18] [--relax N] [--repeat N]] [--profile] [--recon]
+Prints one JSON document. Usage: python bench/alloc_speed.py [--objective paper|bound|exact] [--threads N] [--data [--objectives fisher,auto] [--models resnet20,resnet18] [--relax N] [--repeat N] [--samples N]] [--profile] [--recon]
 """
 import argparse, cProfile, functools, json, os, pstats, statistics, time, platform
 from pathlib import Path
@@ -113,12 +114,13 @@ if __name__ == '__main__':
     ap.add_argument('--repeat', type=int, default=1, help='with --data: runs of each call (the median is reported)')
     ap.add_argument('--models', default='resnet20,resnet18', help='with --data: the networks timed')
     ap.add_argument('--relax', type=int, default=None, help="with --data: Calibration.relax (default: the library's)")
+    ap.add_argument('--samples', type=int, default=256, help='with --data: calibration inputs of the ResNet-18 at 224')
     ap.add_argument('--recon', action='store_true', help='time the ResNet-20 call with data with 0, 50 and 200 reconstruction steps')
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     if a.profile: results = [profile_data()]
     elif a.recon: results = [bench_data('resnet20', 'fisher', 1024, steps=s) for s in (0, 50, 200)]
-    elif a.data: results = [repeated(a.repeat, bench_data, m, o, n, 0.5, 0, a.relax) for m, n in (('resnet20', 1024), ('resnet18', 256))
+    elif a.data: results = [repeated(a.repeat, bench_data, m, o, n, 0.5, 0, a.relax) for m, n in (('resnet20', 1024), ('resnet18', a.samples))
                             if m in a.models.split(',') for o in a.objectives.split(',')]
     else: results = [bench(m, a.objective) for m in ('resnet18', 'resnet50')]
     res = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=cpu_model(), malloc=os.environ.get('GLIBC_TUNABLES'),

@@ -3,9 +3,10 @@
 # revision REV and for the working tree, one after the other, RUNS times each. On a shared machine single runs vary by
 # 10-20% and the machine's speed drifts over minutes: alternating the two libraries keeps the comparison fair where
 # timings stored at another time would not. Prints one JSON document: per library and network, the median and every run.
-# Usage: bash bench/alloc_speed_ab.sh REV MODELS [RUNS]     e.g. bash bench/alloc_speed_ab.sh c19d733 resnet18 3
+# Usage: bash bench/alloc_speed_ab.sh REV MODELS [RUNS [ARGS...]]     e.g. bash bench/alloc_speed_ab.sh c19d733 resnet18 3
+# ARGS go to bench/alloc_speed.py as they are (e.g. --samples 512).
 set -euo pipefail
-rev=$1; models=$2; runs=${3:-3}
+rev=$1; models=$2; runs=${3:-3}; extra=("${@:4}")
 root=$(git rev-parse --show-toplevel)
 head=$(git -C "$root" describe --always --dirty --exclude '*')
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -14,7 +15,7 @@ for i in $(seq "$runs"); do
   for lib in rev work; do
     path=$([ "$lib" = rev ] && echo "$tmp/lib" || echo "$root")
     PYTHONPATH="$path" python "$root/bench/alloc_speed.py" --data --objectives fisher --threads 2 --models "$models" \
-      > "$tmp/$lib.$i.json" 2> "$tmp/$lib.$i.err" || { cat "$tmp/$lib.$i.err" >&2; exit 1; }
+      ${extra[@]+"${extra[@]}"} > "$tmp/$lib.$i.json" 2> "$tmp/$lib.$i.err" || { cat "$tmp/$lib.$i.err" >&2; exit 1; }
   done
 done
 python - "$tmp" "$rev" "$runs" "$head" "$root/bench" <<'EOF'
