@@ -642,11 +642,12 @@ def _feature_mean(y: torch.Tensor, layer) -> torch.Tensor:
 class _Target:
     """What the original network's pass keeps of a chosen layer for the compressed pass: its output `shape`, the
     sampled flat output positions `pos` (the same for every sample; `None`: all), the original outputs there as `rows`
-    (`_output_rows`, float32) and their `mean` per feature over every position (float64)."""
+    (`_output_rows`, float32) and their `mean` per feature over every position (float64; `None` for a layer without a
+    bias, the only one to take a mean error)."""
     shape: tuple
     pos: torch.Tensor|None
     rows: torch.Tensor
-    mean: torch.Tensor
+    mean: torch.Tensor|None
 
 def _reference(net: nn.Module, x: torch.Tensor, choices: dict, cfg, g: torch.Generator,
                changed: bool = False) -> tuple[dict, dict]:
@@ -667,7 +668,8 @@ def _reference(net: nn.Module, x: torch.Tensor, choices: dict, cfg, g: torch.Gen
             fit = cfg.refit and (choices[name] is not None or state[0])
             if fit or not cfg.refit:
                 pos = sample_positions(_positions(m, out), cfg.positions, g if fit else ge)
-                targets[name] = _Target(tuple(out.shape), pos, _output_rows(m, out, pos).float(), _feature_mean(out, m))
+                mean = None if getattr(m, 'bias', None) is None else _feature_mean(out, m)
+                targets[name] = _Target(tuple(out.shape), pos, _output_rows(m, out, pos).float(), mean)
                 state[0] = True
         return f
     def bn_hook(bn, args):
