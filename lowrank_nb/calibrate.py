@@ -26,8 +26,8 @@ __all__ = ['GRAM_BLOCK', 'PASS_VALUES', 'DATA_OBJECTIVES', 'PRODUCT_DTYPE', 'BAT
 @dataclass
 class Calibration:
     "How calibration data is used: how much of it, and which of the data-aware steps run."
-    # inputs used at most (the first ones the data yields); `compress` holds them all in memory, and the fit's passes
-    # one network's activations over all of them at a time
+    # inputs used at most (the first ones the data yields); `compress` holds them all in memory, and the fit's pass of
+    # the compressed network its activations over all of them at once
     samples: int = 1024
     # of those, the ones the error tables and sensitivities (the allocation) are estimated from
     table_samples: int = 512
@@ -620,11 +620,25 @@ class _Clamp:
         return z if high is None else torch.where(high, torch.maximum(u, self.hi) * self.s, z)
 
 # %% ../nbs/04_calibrate.ipynb #1f4627a5
+def _centred(r: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tensor]:
+    "The count of rows `r`, their mean and their centred sum of squares per column (two passes, squared in place)."
+    mean = r.mean(0)
+    return len(r), mean, (r - mean).square_().sum(0)
+
+def _pooled_var_mean(parts: list) -> tuple[torch.Tensor, torch.Tensor]:
+    """`_var_mean` over the rows of several blocks from each block's `(rows, mean, centred sum of squares)`, pooled in
+    float64 (Chan, Golub & LeVeque): the same as over all the rows at once, up to rounding; one block: `_var_mean`'s
+    own result."""
+    n = sum(k for k, _, _ in parts)
+    if len(parts) == 1: return parts[0][2] / max(n - 1, 1), parts[0][1]
+    mean = sum(k * m.double() for k, m, _ in parts) / n
+    ss = sum(s.double() + k * (m.double() - mean).square() for k, m, s in parts)
+    return (ss / max(n - 1, 1)).to(parts[0][2].dtype), mean.to(parts[0][1].dtype)
+
 def _var_mean(r: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """`torch.var_mean(r, 0)` in two passes (mean, then centred squares, squared in place): several times faster on CPU,
     as accurate."""
-    mean = r.mean(0)
-    return (r - mean).square_().sum(0) / max(r.shape[0] - 1, 1), mean
+    return _pooled_var_mean([_centred(r)])
 
 def _output_rows(layer, y: torch.Tensor, pos) -> torch.Tensor:
     "The outputs `y` of `layer` as rows at the flat output positions `pos` (all when `None`), as `_window_rows` orders."
@@ -652,32 +666,52 @@ class _Target:
 def _reference(net: nn.Module, x: torch.Tensor, choices: dict, cfg, g: torch.Generator,
                changed: bool = False) -> tuple[dict, dict]:
     """The original network's pass over `x` (no grad; `net` unchanged, its hooks removed), which the compressed pass
-    follows. For each layer of `choices` that the compressed pass replaces (at its first call), a `_Target`: a layer it
-    fits draws its positions from `g`, in call order; one it only replaces (`cfg.refit` off) from a generator of its
-    own, for its error. For each tracked BatchNorm, per call, the `_var_mean` of its input (with `cfg.bn`), or `None`
+    follows; in chunks of `pass_size` inputs (nothing it keeps needs them all at once). For each layer of `choices` that
+    the compressed pass replaces (at its first call), a `_Target`: a layer it fits draws its positions from `g`, in call
+    order; one it only replaces (`cfg.refit` off) from a generator of its own, for its error. For each tracked
+    BatchNorm, per call, the `_var_mean` of its input over all of `x` (with `cfg.bn`; pooled over the chunks), or `None`
     where nothing before it changed: its statistics stay. What changed follows the call order: nothing before the first
     replaced layer (unless `changed`: the compressed pass is fed other inputs), everything after it. A layer left dense
     is refitted (replaced) only after it; one called after it on a branch that does not depend on it is refitted from
     inputs that did not change, which gives back its own weight up to rounding."""
-    targets, moments, seen, state = {}, {}, set(), [changed]
+    kept, want, bn_parts, state = {}, {}, {}, [changed]    # what the first chunk decides, in call order; what is pooled
+    seen, calls = set(), {}                                # per chunk: the layers called, each BatchNorm's calls
     ge = torch.Generator().manual_seed(cfg.seed)
     def layer_hook(name):
         def f(m, args, out):
             if name in seen: return
             seen.add(name)
-            fit = cfg.refit and (choices[name] is not None or state[0])
-            if fit or not cfg.refit:
-                pos = sample_positions(_positions(m, out), cfg.positions, g if fit else ge)
-                mean = None if getattr(m, 'bias', None) is None else _feature_mean(out, m)
-                targets[name] = _Target(tuple(out.shape), pos, _output_rows(m, out, pos).float(), mean)
-                state[0] = True
+            if name not in kept:                           # its first call: kept or not, and its positions
+                fit = cfg.refit and (choices[name] is not None or state[0])
+                kept[name] = None
+                if fit or not cfg.refit:
+                    pos = sample_positions(_positions(m, out), cfg.positions, g if fit else ge)
+                    kept[name] = dict(shape=out.shape[1:], pos=pos, rows=[], sum=0., count=0)
+                    state[0] = True
+            k = kept[name]
+            if k is None: return
+            k['rows'].append(_output_rows(m, out, k['pos']).float())
+            if getattr(m, 'bias', None) is not None:
+                r = _feature_rows(out, m)
+                k['sum'], k['count'] = k['sum'] + r.sum(0, dtype=torch.float64), k['count'] + len(r)
         return f
     def bn_hook(bn, args):
-        moments.setdefault(bn, []).append(_var_mean(_feature_rows(args[0].float(), bn)) if cfg.bn and state[0]
-                                          else None)
+        i = calls[bn] = calls.get(bn, -1) + 1
+        w = want.setdefault(bn, [])
+        if i == len(w): w.append(cfg.bn and state[0])
+        if w[i]: bn_parts.setdefault((bn, i), []).append(_centred(_feature_rows(args[0].float(), bn)))
     hooks = [net.get_submodule(n).register_forward_hook(layer_hook(n)) for n in choices]
     hooks += [bn.register_forward_pre_hook(bn_hook) for bn in _tracked_bns(net)]
-    with hooked_eval(net, hooks), torch.no_grad(): net(x)
+    bs = pass_size(x, cfg.batch_size)
+    with hooked_eval(net, hooks), torch.no_grad():
+        for i in range(0, len(x), bs):
+            seen.clear(); calls.clear()
+            net(x[i:i + bs])
+    mean = lambda k: k['sum'] / k['count'] if k['count'] else None
+    targets = {n: _Target((len(x), *k['shape']), k['pos'], torch.cat(k['rows']), mean(k))
+               for n, k in kept.items() if k is not None}
+    moments = {bn: [_pooled_var_mean(bn_parts[bn, i]) if on else None for i, on in enumerate(w)]
+               for bn, w in want.items()}
     return targets, moments
 
 def _bn_correct(moments: dict, fitted: dict, saved: dict):
