@@ -647,10 +647,15 @@ def _output_rows(layer, y: torch.Tensor, pos) -> torch.Tensor:
     if pos is not None: r = r[:, pos.to(y.device)]
     return r.reshape(-1, r.shape[-1])
 
-def _feature_mean(y: torch.Tensor, layer) -> torch.Tensor:
-    "The mean output of `layer` per feature over every sample and position of `y`, summed in float64 (no copy of `y`)."
+def _feature_sum(y: torch.Tensor, layer) -> tuple[torch.Tensor, int]:
+    "The outputs `y` of `layer` summed per feature over all samples and positions, in float64 (no copy); their count."
     r = _feature_rows(y, layer)
-    return r.sum(0, dtype=torch.float64) / max(len(r), 1)
+    return r.sum(0, dtype=torch.float64), len(r)
+
+def _feature_mean(y: torch.Tensor, layer) -> torch.Tensor:
+    "The mean output of `layer` per feature over every sample and position of `y` (`_feature_sum`)."
+    total, count = _feature_sum(y, layer)
+    return total / max(count, 1)
 
 @dataclass
 class _Target:
@@ -692,8 +697,8 @@ def _reference(net: nn.Module, x: torch.Tensor, choices: dict, cfg, g: torch.Gen
             if k is None: return
             k['rows'].append(_output_rows(m, out, k['pos']).float())
             if getattr(m, 'bias', None) is not None:
-                r = _feature_rows(out, m)
-                k['sum'], k['count'] = k['sum'] + r.sum(0, dtype=torch.float64), k['count'] + len(r)
+                total, count = _feature_sum(out, m)
+                k['sum'], k['count'] = k['sum'] + total, k['count'] + count
         return f
     def bn_hook(bn, args):
         i = calls[bn] = calls.get(bn, -1) + 1
